@@ -1,0 +1,130 @@
+"""Memorisation check: nearest real training image of every synthetic image, thresholded by real test->train."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+
+__all__ = ["MemorizationResult", "memorization_check", "nearest_neighbours"]
+
+
+def nearest_neighbours(
+    queries: np.ndarray | torch.Tensor, references: np.ndarray | torch.Tensor, chunk: int = 512
+) -> tuple[np.ndarray, np.ndarray]:
+    """Euclidean nearest reference of each query (images are flattened).
+
+    Args:
+        queries: ``(Nq, ...)`` (images ``(Nq, C, H, W)`` or features ``(Nq, D)``).
+        references: ``(Nr, ...)`` with the same trailing shape.
+        chunk: queries per distance block.
+
+    Returns:
+        ``(distances (Nq,), indices (Nq,))``.
+
+    Raises:
+        ValueError: on shape mismatch or empty inputs.
+    """
+    q = torch.as_tensor(np.asarray(queries) if not isinstance(queries, torch.Tensor) else queries)
+    r = torch.as_tensor(np.asarray(references) if not isinstance(references, torch.Tensor) else references)
+    q, r = q.reshape(len(q), -1).double(), r.reshape(len(r), -1).double()
+    if len(q) == 0 or len(r) == 0 or q.shape[1] != r.shape[1]:
+        raise ValueError(f"nearest_neighbours: incompatible shapes {tuple(q.shape)} and {tuple(r.shape)}.")
+    dists, idx = [], []
+    for s in range(0, len(q), chunk):
+        d = torch.cdist(q[s : s + chunk], r)
+        m = d.min(dim=1)
+        dists.append(m.values)
+        idx.append(m.indices)
+    return torch.cat(dists).numpy(), torch.cat(idx).numpy()
+
+
+@dataclass
+class MemorizationResult:
+    """Outcome of :func:`memorization_check` in one space (pixels or features).
+
+    Attributes:
+        space: label of the space (e.g. ``"pixel"``, ``"feature"``).
+        threshold: distance below which a synthetic image is a near-copy (the ``percentile`` of real test->train
+            nearest distances).
+        percentile: the percentile used.
+        fraction_below: fraction of synthetic images closer to their nearest training image than ``threshold``
+            (about ``percentile / 100`` when the generator is no closer to its training set than new real data is).
+        flagged_indices: indices of the synthetic images below the threshold (near-copies to drop).
+        exact_copy_indices: indices at distance <= ``exact_tol`` (bit-identical up to round-off).
+        syn_nn_distance: per synthetic image, distance to its nearest training image.
+        syn_nn_index: per synthetic image, index of that training image.
+        test_nn_distance: per real test image, distance to its nearest training image.
+    """
+
+    space: str
+    threshold: float
+    percentile: float
+    fraction_below: float
+    flagged_indices: list[int]
+    exact_copy_indices: list[int]
+    syn_nn_distance: np.ndarray = field(repr=False)
+    syn_nn_index: np.ndarray = field(repr=False)
+    test_nn_distance: np.ndarray = field(repr=False)
+
+    def summary(self) -> dict:
+        """JSON-ready summary (no per-image arrays except the flagged indices)."""
+        d = asdict(self)
+        for key in ("syn_nn_distance", "syn_nn_index", "test_nn_distance"):
+            d.pop(key)
+        d["num_synthetic"] = int(len(self.syn_nn_distance))
+        d["num_flagged"] = len(self.flagged_indices)
+        d["num_exact_copies"] = len(self.exact_copy_indices)
+        d["syn_nn_distance_median"] = float(np.median(self.syn_nn_distance))
+        d["test_nn_distance_median"] = float(np.median(self.test_nn_distance))
+        return d
+
+
+def memorization_check(
+    synthetic: np.ndarray | torch.Tensor,
+    train: np.ndarray | torch.Tensor,
+    test: np.ndarray | torch.Tensor,
+    percentile: float = 5.0,
+    space: str = "pixel",
+    exact_tol: float = 1e-6,
+) -> MemorizationResult:
+    """Flag synthetic images that sit closer to a generator-training image than new real images usually do.
+
+    For each real test image the distance to its nearest training image gives the reference distribution; its
+    ``percentile`` is the threshold. Synthetic images whose nearest-training distance is below it are flagged.
+
+    Args:
+        synthetic: ``(Ns, ...)`` synthetic images or features.
+        train: ``(Nt, ...)`` the real images the generator was trained on (same space).
+        test: ``(Nv, ...)`` held-out real images (same space).
+        percentile: percentile in ``(0, 100)`` of test->train distances used as threshold.
+        space: a label stored in the result.
+        exact_tol: distance at or below which a synthetic image counts as an exact copy.
+
+    Returns:
+        A :class:`MemorizationResult`.
+
+    Raises:
+        ValueError: when ``percentile`` is outside ``(0, 100)``.
+    """
+    if not 0.0 < float(percentile) < 100.0:
+        raise ValueError(f"memorization_check: percentile must be in (0, 100), got {percentile}.")
+    syn_d, syn_i = nearest_neighbours(synthetic, train)
+    test_d, _ = nearest_neighbours(test, train)
+    thr = float(np.percentile(test_d, percentile))
+    flagged = np.flatnonzero(syn_d < thr)
+    # an exact copy is always flagged, even when the threshold is 0 (duplicates between test and train)
+    exact = np.flatnonzero(syn_d <= exact_tol)
+    flagged = np.union1d(flagged, exact)
+    return MemorizationResult(
+        space=space,
+        threshold=thr,
+        percentile=float(percentile),
+        fraction_below=float(np.mean(syn_d < thr)),
+        flagged_indices=[int(i) for i in flagged],
+        exact_copy_indices=[int(i) for i in exact],
+        syn_nn_distance=syn_d,
+        syn_nn_index=syn_i,
+        test_nn_distance=test_d,
+    )
