@@ -1,0 +1,7 @@
+"""Inferers: class-conditional latent diffusion (training call, classifier-free guided sampling)."""
+
+from __future__ import annotations
+
+from .latent import ClassConditionalLatentDiffusionInferer, compute_scale_factor
+
+__all__ = ["ClassConditionalLatentDiffusionInferer", "compute_scale_factor"]

@@ -1,0 +1,17 @@
+"""Networks of MedIENet: rotary position embedding, the multi-attention block, the class-conditional U-Net."""
+
+from __future__ import annotations
+
+from .blocks import MultiAttentionBlock
+from .rope import RotaryEmbedding, apply_rotary
+from .unet import MEDIENET_ONLY_ARGS, MedIENetUNet, MonaiClassConditionalUNet, build_diffusion_unet
+
+__all__ = [
+    "MEDIENET_ONLY_ARGS",
+    "MedIENetUNet",
+    "MonaiClassConditionalUNet",
+    "MultiAttentionBlock",
+    "RotaryEmbedding",
+    "apply_rotary",
+    "build_diffusion_unet",
+]

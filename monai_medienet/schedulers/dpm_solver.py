@@ -1,0 +1,172 @@
+"""DPM-Solver++ (multistep, orders 1 and 2) in the style of MONAI's schedulers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from monai.networks.schedulers import Scheduler
+from monai.networks.schedulers.ddpm import DDPMPredictionType
+
+__all__ = ["DPMSolverMultistepScheduler"]
+
+
+class DPMSolverMultistepScheduler(Scheduler):
+    """DPM-Solver++ multistep sampler (data-prediction form, "2M" with ``solver_order=2``).
+
+    Based on Lu et al., "DPM-Solver++: Fast Solver for Guided Sampling of Diffusion Probabilistic Models"
+    (https://arxiv.org/abs/2211.01095), Algorithm 2 with the midpoint form of the second-order update. With
+    ``alpha_t = sqrt(alphas_cumprod[t])``, ``sigma_t = sqrt(1 - alphas_cumprod[t])``,
+    ``lambda_t = log(alpha_t / sigma_t)``, ``h = lambda_next - lambda_cur`` and ``x0`` the model's data prediction:
+
+    - first order (= DDIM): ``x_next = sigma_next / sigma_cur * x - alpha_next * (exp(-h) - 1) * x0``;
+    - second order: ``D = x0_cur + (x0_cur - x0_prev) / (2 r)`` with ``r = h_prev / h`` replaces ``x0`` above.
+
+    The first step is first order (one model output known) and, with ``lower_order_final``, so is the last one.
+    The last step always ends at the clean sample (``alpha = 1, sigma = 0``), like MONAI's DDIM with
+    ``set_alpha_to_one=True``. Inference timesteps are spaced evenly over the training range,
+    ``round(linspace(0, T - 1, N + 1))[::-1][:-1]`` (e.g. 999, 899, ..., 100 for ``T=1000, N=10``).
+
+    The same ``num_train_timesteps`` / ``schedule`` / ``schedule_args`` as the training scheduler must be used.
+    Per-step coefficients are precomputed in float64 in :meth:`set_timesteps`; :meth:`step` does no host syncs.
+
+    Args:
+        num_train_timesteps: number of diffusion steps used to train the model.
+        schedule: member of MONAI's ``NoiseSchedules`` (``"linear_beta"``, ``"scaled_linear_beta"``, ``"cosine"``...).
+        solver_order: 1 (DPM-Solver++ 1, equivalent to DDIM) or 2 (DPM-Solver++ 2M).
+        prediction_type: ``"epsilon"``, ``"v_prediction"`` or ``"sample"`` (member of ``DDPMPredictionType``).
+        lower_order_final: use the first-order update for the final step (recommended below ~15 steps).
+        clip_sample: clamp the predicted ``x0`` to ``[clip_sample_min, clip_sample_max]``.
+        clip_sample_min: lower clamp value.
+        clip_sample_max: upper clamp value.
+        schedule_args: arguments of the schedule function (e.g. ``beta_start``, ``beta_end``).
+
+    Raises:
+        ValueError: on an invalid ``solver_order`` or ``prediction_type``.
+    """
+
+    def __init__(
+        self,
+        num_train_timesteps: int = 1000,
+        schedule: str = "linear_beta",
+        solver_order: int = 2,
+        prediction_type: str = DDPMPredictionType.EPSILON,
+        lower_order_final: bool = True,
+        clip_sample: bool = False,
+        clip_sample_min: float = -1.0,
+        clip_sample_max: float = 1.0,
+        **schedule_args,
+    ) -> None:
+        super().__init__(num_train_timesteps, schedule, **schedule_args)
+        name = type(self).__name__
+        if solver_order not in (1, 2):
+            raise ValueError(f"{name}: solver_order must be 1 or 2, got {solver_order}.")
+        if prediction_type not in DDPMPredictionType.__members__.values():
+            raise ValueError(
+                f"{name}: prediction_type must be one of {list(DDPMPredictionType.__members__.values())}, "
+                f"got {prediction_type!r}."
+            )
+        self.solver_order = solver_order
+        self.prediction_type = prediction_type
+        self.lower_order_final = lower_order_final
+        self.clip_sample = clip_sample
+        self.clip_sample_values = [clip_sample_min, clip_sample_max]
+        self.init_noise_sigma = 1.0
+        self._acp64 = self.alphas_cumprod.double()
+        self.set_timesteps(min(20, num_train_timesteps))
+
+    def set_timesteps(self, num_inference_steps: int, device: str | torch.device | None = None) -> None:
+        """Set the inference timesteps and reset the solver history. Call before every sampling run.
+
+        Args:
+            num_inference_steps: number of solver steps (model evaluations), 1..``num_train_timesteps``.
+            device: device of :attr:`timesteps`.
+
+        Raises:
+            ValueError: when ``num_inference_steps`` is outside ``[1, num_train_timesteps]``.
+        """
+        if not 1 <= num_inference_steps <= self.num_train_timesteps:
+            raise ValueError(
+                f"{type(self).__name__}: num_inference_steps must be in [1, {self.num_train_timesteps}], "
+                f"got {num_inference_steps}."
+            )
+        self.num_inference_steps = num_inference_steps
+        ts = np.linspace(0, self.num_train_timesteps - 1, num_inference_steps + 1).round()[::-1][:-1].astype(np.int64)
+        self.timesteps = torch.from_numpy(ts.copy()).to(device)
+        self._ts_list: list[int] = [int(t) for t in ts]
+        acp = self._acp64[torch.from_numpy(ts.copy())]
+        self._alpha = [math.sqrt(float(a)) for a in acp] + [1.0]  # index N = the clean end point
+        self._sigma = [math.sqrt(1.0 - float(a)) for a in acp] + [0.0]
+        self._lambda = [math.log(a / s) for a, s in zip(self._alpha[:-1], self._sigma[:-1])] + [math.inf]
+        self._step_index = 0
+        self._x0_history: list[torch.Tensor] = []
+
+    def _convert_model_output(self, model_output: torch.Tensor, sample: torch.Tensor, i: int) -> torch.Tensor:
+        """The model's data prediction ``x0`` at step ``i``."""
+        alpha, sigma = self._alpha[i], self._sigma[i]
+        if self.prediction_type == DDPMPredictionType.EPSILON:
+            x0 = (sample - sigma * model_output) / alpha
+        elif self.prediction_type == DDPMPredictionType.V_PREDICTION:
+            x0 = alpha * sample - sigma * model_output
+        else:
+            x0 = model_output
+        if self.clip_sample:
+            x0 = torch.clamp(x0, self.clip_sample_values[0], self.clip_sample_values[1])
+        return x0
+
+    def step(
+        self,
+        model_output: torch.Tensor,
+        timestep: int | torch.Tensor,
+        sample: torch.Tensor,
+        generator: torch.Generator | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Advance the sample from the current to the next (less noisy) inference timestep.
+
+        Steps must be taken in the order of :attr:`timesteps` after :meth:`set_timesteps`. When ``timestep`` is a
+        Python int that is not the expected one, the step index is looked up (restarts are allowed); a tensor
+        ``timestep`` is trusted without a host sync.
+
+        Args:
+            model_output: model prediction at ``(sample, timestep)``, shape ``(B, C, *spatial)``.
+            timestep: the current timestep (an element of :attr:`timesteps`).
+            sample: current noisy sample, shape ``(B, C, *spatial)``.
+            generator: unused (the solver is deterministic); accepted for API parity with MONAI's schedulers.
+
+        Returns:
+            ``(prev_sample, pred_original_sample)``, both shaped like ``sample``.
+
+        Raises:
+            ValueError: when called more times than there are timesteps or with an unknown int timestep.
+        """
+        del generator
+        i = self._step_index
+        if isinstance(timestep, int) and (i >= len(self._ts_list) or self._ts_list[i] != timestep):
+            if timestep not in self._ts_list:
+                raise ValueError(f"{type(self).__name__}: timestep {timestep} is not in the inference timesteps.")
+            i = self._ts_list.index(timestep)
+            self._x0_history = []  # the history belongs to another step sequence: restart at first order
+        if i >= len(self._ts_list):
+            raise ValueError(f"{type(self).__name__}: all {len(self._ts_list)} steps were taken; call set_timesteps.")
+        x0 = self._convert_model_output(model_output, sample, i)
+        last = i == len(self._ts_list) - 1
+        use_second = (
+            self.solver_order == 2 and len(self._x0_history) > 0 and i > 0 and not (last and self.lower_order_final)
+        )
+        if last and self._sigma[i + 1] == 0.0 and not use_second:
+            prev = x0  # first-order step to sigma=0 lands exactly on the data prediction
+        else:
+            alpha_n, sigma_n, sigma_c = self._alpha[i + 1], self._sigma[i + 1], self._sigma[i]
+            h = self._lambda[i + 1] - self._lambda[i]
+            if math.isinf(h):  # second order requested into sigma=0: exp(-h)=0, r=0 -> use first order
+                prev = x0
+            else:
+                d = x0
+                if use_second:
+                    r = (self._lambda[i] - self._lambda[i - 1]) / h
+                    d = x0 + (x0 - self._x0_history[-1]) / (2.0 * r)
+                prev = (sigma_n / sigma_c) * sample - (alpha_n * math.expm1(-h)) * d
+        self._x0_history = [x0]
+        self._step_index = i + 1
+        return prev, x0
