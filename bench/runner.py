@@ -1,0 +1,299 @@
+"""Plan the cases, run each in a fresh worker subprocess (paired and repeated), and aggregate the results."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from bench.config import get_profile, medienet_available
+from bench.worker import RESULT_PREFIX
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# The headline metric of each case (what the median / spread is reported for).
+METRICS = {
+    "matmul_peak": ["gflops_best", "gflops_median"],
+    "sample": ["images_per_s", "seconds"],
+    "forward": ["gflops_achieved", "seconds"],
+    "train": ["ms_per_step", "images_per_s"],
+    "autoencoder": ["encode_images_per_s", "decode_images_per_s"],
+    "data_jpeg": ["images_per_s"],
+    "data_npz": ["images_per_s"],
+}
+
+
+def plan(profile_name: str, compile: bool = False, only: list[str] | None = None) -> tuple[list[dict], list[dict]]:
+    """Return ``(repeated, once)`` case specs for a profile.
+
+    Repeated cases are run ``repeats`` times, interleaved (every repetition runs every case in the same order), so each
+    reference figure has a partner measured at about the same time and load. ``once`` holds the agreement check and
+    the profiler tables, which are not timings.
+    """
+    prof = get_profile(profile_name)
+    sizes = prof["image_sizes"]
+    big = max(sizes)
+    med = medienet_available()
+    rep: list[dict] = [{"case": "matmul_peak", "params": {"dtype": d}} for d in ("fp32", "bf16")]
+    for size in sizes:
+        pipes = ["monai_ref"] + (["medienet_default", "medienet_fast"] if med else [])
+        if med and compile:
+            pipes.append("medienet_fast_compile")
+        rep += [{"case": "sample", "params": {"pipeline": p, "image_size": size}} for p in pipes]
+    train_pipes = ["monai_ref", "monai_fast"] + (["medienet_default", "medienet_fast"] if med else [])
+    rep += [{"case": "train", "params": {"pipeline": p, "image_size": big}} for p in train_pipes]
+    kinds = ["monai_cond"] + (["medienet"] if med else [])
+    rep += [
+        {"case": "forward", "params": {"kind": k, "dtype": d, "image_size": big}}
+        for d in ("fp32", "bf16")
+        for k in kinds
+    ]
+    if compile:
+        rep += [
+            {"case": "forward", "params": {"kind": k, "dtype": "bf16", "image_size": big, "compile": True}}
+            for k in kinds
+        ]
+    rep += [{"case": "autoencoder", "params": {"dtype": d, "image_size": s}} for d in ("fp32", "bf16") for s in sizes]
+    rep += [{"case": "data_jpeg", "params": {"image_size": 64}}, {"case": "data_npz", "params": {"image_size": 32}}]
+    once: list[dict] = []
+    if med:
+        once.append({"case": "agreement", "params": {"image_size": min(sizes)}})
+        once += [
+            {"case": "profile", "params": {"kind": "medienet", "dtype": d, "image_size": big}} for d in ("bf16", "fp32")
+        ]
+    once.append({"case": "profile", "params": {"kind": "monai_cond", "dtype": "bf16", "image_size": big}})
+    if only:
+        rep = [s for s in rep if s["case"] in only]
+        once = [s for s in once if s["case"] in only]
+    for s in rep + once:
+        s["profile"] = profile_name
+    return rep, once
+
+
+def _run_worker(specs: list[dict], timeout: float) -> list[dict]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env.setdefault("TQDM_DISABLE", "1")
+    cmd = [sys.executable, "-m", "bench.worker", json.dumps(specs)]
+    try:
+        proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return [{**s, "ok": False, "error": f"worker timed out after {timeout:.0f} s"} for s in specs]
+    results = [
+        json.loads(line[len(RESULT_PREFIX) :]) for line in proc.stdout.splitlines() if line.startswith(RESULT_PREFIX)
+    ]
+    if len(results) < len(specs):
+        err = proc.stderr.strip().splitlines()[-5:]
+        done = len(results)
+        results += [
+            {**s, "ok": False, "error": f"worker exited {proc.returncode}: {' | '.join(err)}"} for s in specs[done:]
+        ]
+    return results
+
+
+def run(
+    profile_name: str = "full",
+    repeats: int | None = None,
+    compile: bool = False,
+    only: list[str] | None = None,
+    isolate: bool = True,
+    timeout: float = 1800.0,
+    log=print,
+) -> dict[str, Any]:
+    """Run the benchmark and return ``{"meta", "results", "summary"}`` (JSON-serialisable).
+
+    Args:
+        profile_name: ``"full"`` or ``"quick"``.
+        repeats: repetitions of the timed cases (default: the profile's).
+        compile: add the ``torch.compile`` (inductor, freezing) cases.
+        only: restrict to these case names.
+        isolate: one fresh subprocess per case (honest peak RSS); ``False`` runs all cases in one subprocess.
+        timeout: seconds allowed per worker process.
+        log: progress printer.
+    """
+    prof = get_profile(profile_name)
+    repeats = prof["repeats"] if repeats is None else repeats
+    rep_specs, once_specs = plan(profile_name, compile=compile, only=only)
+    queue: list[dict] = []
+    for r in range(repeats):
+        queue += [{**s, "repeat": r} for s in rep_specs]
+    queue += [{**s, "repeat": 0} for s in once_specs]
+    meta = {
+        "command": " ".join(["python -m bench"] + sys.argv[1:]),
+        "profile": profile_name,
+        "repeats": repeats,
+        "isolated_subprocesses": isolate,
+        "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "loadavg_start": list(os.getloadavg()),
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+        "processor": _cpu_name(),
+        "python": platform.python_version(),
+        "medienet_available": medienet_available(),
+    }
+    try:
+        import monai
+        import torch
+
+        meta.update(torch=torch.__version__, monai=monai.__version__)
+    except ImportError:  # pragma: no cover
+        pass
+    t0 = time.perf_counter()
+    results: list[dict] = []
+    if isolate:
+        for i, spec in enumerate(queue):
+            res = _run_worker([spec], timeout)[0]
+            res["repeat"] = spec["repeat"]
+            results.append(res)
+            log(f"[{i + 1}/{len(queue)}] {_label(spec)}: {_short(res)}")
+    else:
+        out = _run_worker(queue, timeout)
+        for spec, res in zip(queue, out):
+            res["repeat"] = spec["repeat"]
+            results.append(res)
+            log(f"{_label(spec)}: {_short(res)}")
+    meta["loadavg_end"] = list(os.getloadavg())
+    meta["finished_utc"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    meta["total_s"] = time.perf_counter() - t0
+    return {"meta": meta, "results": results, "summary": summarise(results)}
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:  # pragma: no cover
+        pass
+    return platform.processor()
+
+
+def case_key(spec: dict) -> str:
+    """Stable key of a case: name plus sorted params, e.g. ``sample[image_size=64,pipeline=monai_ref]``."""
+    params = ",".join(f"{k}={v}" for k, v in sorted(spec.get("params", {}).items()))
+    return f"{spec['case']}[{params}]"
+
+
+_label = case_key
+
+
+def _short(res: dict) -> str:
+    if not res.get("ok"):
+        return "FAILED " + res.get("error", "")[:200]
+    metrics = METRICS.get(res["case"], [])
+    vals = ", ".join(f"{m}={res['result'][m]:.4g}" for m in metrics if m in res["result"])
+    return f"{vals} (load {res['loadavg_before'][0]:.2f}, rss {res['peak_rss_mb']:.0f} MiB)"
+
+
+def _stats(values: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
+
+
+def summarise(results: list[dict]) -> dict[str, Any]:
+    """Median / min / max / n over repeats of each case's metrics, peak RSS and load; derived ratios (paired)."""
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for res in results:
+        if res.get("ok"):
+            groups[case_key(res)].append(res)
+    cases: dict[str, Any] = {}
+    for key, rs in groups.items():
+        name = rs[0]["case"]
+        entry: dict[str, Any] = {"case": name, "params": rs[0]["params"]}
+        for m in METRICS.get(name, []):
+            vals = [r["result"][m] for r in rs if m in r["result"]]
+            if vals:
+                entry[m] = _stats(vals)
+        entry["peak_rss_mb"] = _stats([r["peak_rss_mb"] for r in rs])
+        entry["loadavg_1min"] = _stats([r["loadavg_before"][0] for r in rs] + [r["loadavg_after"][0] for r in rs])
+        if name in ("agreement", "profile"):
+            entry["result"] = rs[0]["result"]
+        extra = {k: v for k, v in rs[0]["result"].items() if isinstance(v, (int, str, bool)) or k == "latent_shape"}
+        entry["info"] = extra
+        cases[key] = entry
+    return {"cases": cases, "derived": derived(results)}
+
+
+def _paired(results: list[dict], num: str, den: str, metric: str, invert: bool = False) -> dict[str, float] | None:
+    """Per-repeat ratio ``num / den`` of ``metric`` (``den / num`` when ``invert``), then median and spread."""
+    by_rep: dict[int, dict[str, float]] = defaultdict(dict)
+    for r in results:
+        if r.get("ok") and metric in r.get("result", {}):
+            by_rep[r.get("repeat", 0)][case_key(r)] = r["result"][metric]
+    ratios = []
+    for vals in by_rep.values():
+        if num in vals and den in vals and vals[den] > 0 and vals[num] > 0:
+            ratios.append(vals[den] / vals[num] if invert else vals[num] / vals[den])
+    return _stats(ratios) if ratios else None
+
+
+def derived(results: list[dict]) -> dict[str, Any]:
+    """The target figures: sampling speed-ups, forward fraction of peak, MedIENet overhead, training speed-up."""
+    keys = {case_key(r) for r in results if r.get("ok")}
+    out: dict[str, Any] = {}
+    for key in sorted(keys):
+        if key.startswith("sample[") and "pipeline=monai_ref" in key:
+            for pipe in ("medienet_default", "medienet_fast", "medienet_fast_compile"):
+                other = key.replace("pipeline=monai_ref", f"pipeline={pipe}")
+                if other in keys:
+                    size = key.split("image_size=")[1].split(",")[0]
+                    out[f"sampling_speedup[{pipe} vs monai_ref, {size}px]"] = _paired(
+                        results, other, key, "images_per_s"
+                    )
+    train = {
+        p: f"train[image_size={s},pipeline={p}]"
+        for k in keys
+        if k.startswith("train[")
+        for s in [k.split("image_size=")[1].split(",")[0]]
+        for p in ("monai_ref", "monai_fast", "medienet_default", "medienet_fast")
+    }
+    for num, den in (
+        ("medienet_fast", "medienet_default"),
+        ("medienet_fast", "monai_ref"),
+        ("monai_fast", "monai_ref"),
+        ("medienet_default", "monai_ref"),
+    ):
+        if train.get(num) in keys and train.get(den) in keys:
+            out[f"train_speedup[{num} vs {den}]"] = _paired(results, train[num], train[den], "ms_per_step", invert=True)
+    # forward: fraction of measured peak (peak = best-of-n of the same repeat) and MedIENet overhead at equal precision
+    by_rep: dict[int, dict[str, dict]] = defaultdict(dict)
+    for r in results:
+        if r.get("ok"):
+            by_rep[r.get("repeat", 0)][case_key(r)] = r["result"]
+    for dtype in ("fp32", "bf16"):
+        peak_key = f"matmul_peak[dtype={dtype}]"
+        for k in sorted(keys):
+            if k.startswith("forward[") and f"dtype={dtype}" in k:
+                fr = [
+                    v[k]["gflops_achieved"] / v[peak_key]["gflops_best"]
+                    for v in by_rep.values()
+                    if k in v and peak_key in v
+                ]
+                if fr:
+                    out[f"forward_fraction_of_peak[{k}]"] = _stats(fr)
+        for compiled in ("", ",compile=True"):
+            base = None
+            for k in keys:
+                if (
+                    k.startswith("forward[")
+                    and f"dtype={dtype}" in k
+                    and "kind=monai_cond" in k
+                    and ("compile=True" in k) == bool(compiled)
+                ):
+                    base = k
+            if base is not None:
+                other = base.replace("kind=monai_cond", "kind=medienet")
+                if other in keys:
+                    ratio = _paired(results, other, base, "seconds")
+                    if ratio:
+                        out[f"medienet_forward_overhead[{dtype}{' compiled' if compiled else ''}]"] = {
+                            k: (v - 1.0 if k != "n" else v) for k, v in ratio.items()
+                        }
+    return out
