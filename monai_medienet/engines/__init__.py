@@ -7,3 +7,37 @@ from .prepare_batch import ClassConditionalDiffusionPrepareBatch
 __all__ = [
     "ClassConditionalDiffusionPrepareBatch",
 ]
+
+# engines of the training stages (autoencoder stage, mixed precision, diffusion glue, generation)
+from .amp import AutocastInferer, MixedPrecision  # noqa: E402
+from .autoencoder import (  # noqa: E402
+    AutoencoderKLLoss,
+    AutoencoderPrepareBatch,
+    ReconstructionInferer,
+    autoencoder_val_metrics,
+    build_autoencoder,
+    kl_divergence,
+)
+from .diffusion import (  # noqa: E402
+    DiffusionGenerator,
+    latent_shape_for,
+    load_autoencoder,
+    load_diffusion_generator,
+    resolve_scale_factor,
+)
+
+__all__ += [
+    "AutocastInferer",
+    "AutoencoderKLLoss",
+    "AutoencoderPrepareBatch",
+    "DiffusionGenerator",
+    "MixedPrecision",
+    "ReconstructionInferer",
+    "autoencoder_val_metrics",
+    "build_autoencoder",
+    "kl_divergence",
+    "latent_shape_for",
+    "load_autoencoder",
+    "load_diffusion_generator",
+    "resolve_scale_factor",
+]

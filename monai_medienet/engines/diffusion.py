@@ -1,0 +1,180 @@
+"""Glue of the diffusion stage: frozen autoencoder from its checkpoint, stored scale factor, sampler bundle.
+
+The diffusion stage itself is MONAI's ``SupervisedTrainer`` with
+:class:`~monai_medienet.engines.ClassConditionalDiffusionPrepareBatch` and
+:class:`~monai_medienet.inferers.ClassConditionalLatentDiffusionInferer` (see the bundles); this module only holds
+the small functions around it that configs call.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from monai_medienet.handlers.checkpoint import load_training_checkpoint
+from monai_medienet.inferers import ClassConditionalLatentDiffusionInferer, compute_scale_factor
+from monai_medienet.networks import build_diffusion_unet
+from monai_medienet.schedulers import get_scheduler
+from monai_medienet.utils import resolve_device
+
+from .autoencoder import build_autoencoder
+
+__all__ = [
+    "DiffusionGenerator",
+    "latent_shape_for",
+    "load_autoencoder",
+    "load_diffusion_generator",
+    "resolve_scale_factor",
+]
+
+
+def latent_shape_for(autoencoder_config: dict[str, Any], image_size: Sequence[int] | int) -> tuple[int, ...]:
+    """Latent shape ``(C, *S)`` that ``AutoencoderKL(**autoencoder_config)`` gives for images of ``image_size``.
+
+    Args:
+        autoencoder_config: with ``channels`` (one per level; ``len - 1`` downsamplings), ``latent_channels`` and
+            ``spatial_dims``.
+        image_size: spatial size (int for all dims, or one per dim).
+
+    Raises:
+        ValueError: when a spatial size is not divisible by the total downsampling.
+    """
+    dims = int(autoencoder_config["spatial_dims"])
+    sizes = [int(image_size)] * dims if isinstance(image_size, int) else [int(s) for s in image_size]
+    factor = 2 ** (len(autoencoder_config["channels"]) - 1)
+    if any(s % factor for s in sizes):
+        raise ValueError(f"latent_shape_for: image size {sizes} is not divisible by the downsampling {factor}.")
+    return (int(autoencoder_config.get("latent_channels", 3)), *[s // factor for s in sizes])
+
+
+def load_autoencoder(
+    checkpoint: str | os.PathLike | dict[str, Any],
+    device: str | torch.device | None = None,
+    key: str = "autoencoder",
+    frozen: bool = True,
+) -> torch.nn.Module:
+    """Rebuild the ``AutoencoderKL`` stored in a checkpoint (its ``autoencoder_config`` + weights ``state[key]``).
+
+    Args:
+        checkpoint: a checkpoint file or an already loaded checkpoint dict.
+        device: target device (``"auto"``/None follows availability).
+        key: name of the autoencoder weights in ``checkpoint["state"]``.
+        frozen: eval mode and ``requires_grad_(False)``.
+
+    Raises:
+        KeyError: when the checkpoint has no ``autoencoder_config`` or no weights under ``key``.
+    """
+    ckpt = checkpoint if isinstance(checkpoint, dict) else load_training_checkpoint(checkpoint)
+    if "autoencoder_config" not in ckpt or key not in ckpt.get("state", {}):
+        raise KeyError(f"load_autoencoder: checkpoint lacks 'autoencoder_config' or state[{key!r}].")
+    net = build_autoencoder(ckpt["autoencoder_config"])
+    net.load_state_dict(ckpt["state"][key])
+    net = net.to(resolve_device(device))
+    if frozen:
+        net.eval()
+        net.requires_grad_(False)
+    return net
+
+
+def resolve_scale_factor(
+    autoencoder: torch.nn.Module,
+    loader: Iterable[Any],
+    device: str | torch.device | None = None,
+    resume_checkpoint: str | os.PathLike | None = None,
+    fixed: float | None = None,
+    max_batches: int | None = None,
+) -> float:
+    """The latent scale factor: a fixed value, the value stored in a checkpoint being resumed, or computed.
+
+    Computed as ``1 / std`` of the training latents (core's ``compute_scale_factor``); a resumed run reuses the
+    stored value, so the scale never changes during one training.
+
+    Args:
+        autoencoder: the frozen autoencoder.
+        loader: training batches (dicts with ``"image"``).
+        device: encoding device.
+        resume_checkpoint: diffusion checkpoint of the run being resumed; used when it exists.
+        fixed: explicit value (wins over everything).
+        max_batches: limit on the batches used for the estimate.
+
+    Returns:
+        The scale factor.
+    """
+    if fixed is not None:
+        return float(fixed)
+    if resume_checkpoint is not None and Path(resume_checkpoint).is_file():
+        ckpt = torch.load(resume_checkpoint, map_location="cpu", weights_only=True)
+        if "scale_factor" in ckpt:
+            return float(ckpt["scale_factor"])
+    return compute_scale_factor(autoencoder, loader, device=resolve_device(device), max_batches=max_batches)
+
+
+@dataclass
+class DiffusionGenerator:
+    """Everything needed to sample from a trained diffusion checkpoint."""
+
+    network: torch.nn.Module
+    autoencoder: torch.nn.Module
+    inferer: ClassConditionalLatentDiffusionInferer
+    classes: list[str]
+    latent_shape: tuple[int, ...]
+    scale_factor: float
+    scheduler_config: dict[str, Any]
+    checkpoint: dict[str, Any]
+
+    def make_sampler(self, name: str = "dpmpp_2m") -> Any:
+        """A sampler on the training noise schedule (``"ddpm"``, ``"ddim"``, ``"dpmpp_2m"``, ``"dpmpp_1"``)."""
+        return get_scheduler(name, **self.scheduler_config)
+
+
+def load_diffusion_generator(
+    checkpoint: str | os.PathLike,
+    device: str | torch.device | None = None,
+    use_ema: bool = True,
+) -> DiffusionGenerator:
+    """Rebuild the denoiser (EMA weights by default), the frozen autoencoder and the inferer from one checkpoint.
+
+    The diffusion checkpoint stores ``network_config`` (``{"name": ..., **kwargs}`` for ``build_diffusion_unet``),
+    ``autoencoder_config``, ``scheduler_config``, ``scale_factor``, ``latent_shape``, ``classes`` and the weights
+    ``state["network"]``, ``state["ema"]``, ``state["autoencoder"]``.
+
+    Args:
+        checkpoint: diffusion checkpoint file.
+        device: target device.
+        use_ema: load the EMA weights (else the raw training weights).
+
+    Raises:
+        KeyError: when a required entry is missing.
+    """
+    ckpt = load_training_checkpoint(checkpoint)
+    for key in ("network_config", "autoencoder_config", "scheduler_config", "scale_factor", "classes"):
+        if key not in ckpt:
+            raise KeyError(f"load_diffusion_generator: checkpoint {checkpoint} has no {key!r}.")
+    dev = resolve_device(device)
+    cfg = dict(ckpt["network_config"])
+    name = cfg.pop("name", "medienet")
+    net = build_diffusion_unet(name, **{k: (tuple(v) if isinstance(v, list) else v) for k, v in cfg.items()})
+    weights_key = "ema" if use_ema and "ema" in ckpt["state"] else "network"
+    net.load_state_dict(ckpt["state"][weights_key])
+    net = net.to(dev).eval()
+    ae = load_autoencoder(ckpt, device=dev)
+    latent_shape = tuple(int(s) for s in ckpt["latent_shape"])
+    scheduler = get_scheduler("ddpm", **ckpt["scheduler_config"])
+    inferer = ClassConditionalLatentDiffusionInferer(
+        scheduler, autoencoder=ae, scale_factor=float(ckpt["scale_factor"]), latent_shape=latent_shape
+    )
+    return DiffusionGenerator(
+        network=net,
+        autoencoder=ae,
+        inferer=inferer,
+        classes=list(ckpt["classes"]),
+        latent_shape=latent_shape,
+        scale_factor=float(ckpt["scale_factor"]),
+        scheduler_config=dict(ckpt["scheduler_config"]),
+        checkpoint=ckpt,
+    )
