@@ -1,0 +1,43 @@
+"""MONAI-style array + dictionary transforms and Compose builders for loading and preprocessing medical images."""
+
+from __future__ import annotations
+
+from .compose import INTENSITY_MODES, RESIZE_MODES, classic_augmentation, image_preprocessing
+from .intensity import (
+    CT_WINDOWS,
+    EnsureChannels,
+    EnsureChannelsd,
+    ScaleIntensityByDtype,
+    ScaleIntensityByDtyped,
+    ct_window,
+)
+from .loading import (
+    IMAGE_EXTENSIONS,
+    ImageLoadError,
+    LoadMedicalImage,
+    LoadMedicalImaged,
+    is_supported_image_path,
+    read_image_array,
+)
+from .spatial import FitAndPad, FitAndPadd
+
+__all__ = [
+    "CT_WINDOWS",
+    "IMAGE_EXTENSIONS",
+    "INTENSITY_MODES",
+    "RESIZE_MODES",
+    "EnsureChannels",
+    "EnsureChannelsd",
+    "FitAndPad",
+    "FitAndPadd",
+    "ImageLoadError",
+    "LoadMedicalImage",
+    "LoadMedicalImaged",
+    "ScaleIntensityByDtype",
+    "ScaleIntensityByDtyped",
+    "classic_augmentation",
+    "ct_window",
+    "image_preprocessing",
+    "is_supported_image_path",
+    "read_image_array",
+]

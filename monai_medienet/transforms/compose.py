@@ -1,0 +1,210 @@
+"""Compose builders: the package's standard preprocessing and a classic (non-generative) augmentation baseline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from monai.config import KeysCollection
+from monai.transforms import (
+    Compose,
+    EnsureTyped,
+    RandAffined,
+    RandFlipd,
+    RandScaleIntensityd,
+    RandShiftIntensityd,
+    RandZoomd,
+    Resized,
+    ScaleIntensityd,
+    ScaleIntensityRanged,
+    ScaleIntensityRangePercentilesd,
+)
+
+from .intensity import CT_WINDOWS, EnsureChannelsd, ScaleIntensityByDtyped, ct_window
+from .loading import LoadMedicalImaged
+from .spatial import FitAndPadd
+
+__all__ = ["INTENSITY_MODES", "RESIZE_MODES", "classic_augmentation", "image_preprocessing"]
+
+INTENSITY_MODES: tuple[str, ...] = ("minmax", "percentile", "dtype", "none") + tuple(CT_WINDOWS)
+"""Accepted ``intensity`` values of :func:`image_preprocessing`."""
+RESIZE_MODES: tuple[str, ...] = ("pad", "resize")
+
+
+def _intensity_transform(intensity: str, keys: KeysCollection):
+    if intensity == "minmax":
+        return ScaleIntensityd(keys=keys, minv=0.0, maxv=1.0)
+    if intensity == "percentile":
+        return ScaleIntensityRangePercentilesd(keys=keys, lower=0.5, upper=99.5, b_min=0.0, b_max=1.0, clip=True)
+    if intensity == "dtype":
+        return ScaleIntensityByDtyped(keys=keys)
+    if intensity in CT_WINDOWS:
+        return ct_window(intensity, keys=keys)
+    return None  # "none"
+
+
+def image_preprocessing(
+    image_size: Sequence[int],
+    channels: int = 1,
+    intensity: str = "minmax",
+    resize_mode: str = "pad",
+    keys: KeysCollection = "image",
+    label_key: str | None = "label",
+    divisible_by: int | None = None,
+    track_meta: bool = False,
+) -> Compose:
+    """The standard preprocessing from any source item (path or array) to a model-ready item.
+
+    Steps: :class:`LoadMedicalImaged` (reader chosen by file type, channel-first, NaN/Inf check) →
+    :class:`EnsureChannelsd` → intensity to [0, 1] → size (``"pad"``: :class:`FitAndPadd`, shrink with aspect kept only
+    when too large, then zero-pad — no distortion; ``"resize"``: MONAI ``Resized`` to exactly ``image_size``) →
+    ``EnsureTyped`` (image float32, label int64 scalar).
+
+    Args:
+        image_size: spatial output size ``(H, W)`` or ``(H, W, D)``; choose it divisible by the autoencoder's total
+            downsampling (e.g. 32x32 for MedMNIST's 28x28 with 4x downsampling).
+        channels: output channel count (1 → N repeats; RGB → 1 averages).
+        intensity: ``"minmax"`` (per image, MONAI ``ScaleIntensityd``), ``"percentile"`` (0.5–99.5 %, clipped),
+            ``"dtype"`` (divide by the original integer dtype's max: uint8/255, uint16/65535 — keeps absolute
+            brightness, recommended for 8-bit PNG/JPEG and MedMNIST), ``"none"`` (input already in [0, 1]) or a CT
+            window preset name from :data:`~monai_medienet.transforms.CT_WINDOWS` (values in HU).
+        resize_mode: ``"pad"`` or ``"resize"``.
+        keys: image key(s).
+        label_key: label key made an int64 scalar tensor (``None`` to leave labels alone).
+        divisible_by: when given, ``image_size`` must be divisible by it (guards the autoencoder's downsampling).
+        track_meta: keep ``MetaTensor`` outputs (default plain ``torch.Tensor``).
+
+    Returns:
+        A MONAI ``Compose`` mapping ``{"image": path | array, "label": int, ...}`` to
+        ``{"image": float32 (C, *image_size) in [0, 1], "label": int64 scalar, ...}``.
+
+    Raises:
+        ValueError: invalid ``image_size``, ``channels``, ``intensity``, ``resize_mode`` or divisibility.
+    """
+    size = tuple(int(s) for s in image_size)
+    if len(size) not in (2, 3) or any(s < 1 for s in size):
+        raise ValueError(f"image_preprocessing: image_size must be 2 or 3 positive ints, got {image_size!r}.")
+    if int(channels) < 1:
+        raise ValueError(f"image_preprocessing: channels must be >= 1, got {channels}.")
+    if intensity not in INTENSITY_MODES:
+        raise ValueError(f"image_preprocessing: intensity must be one of {INTENSITY_MODES}, got {intensity!r}.")
+    if resize_mode not in RESIZE_MODES:
+        raise ValueError(f"image_preprocessing: resize_mode must be one of {RESIZE_MODES}, got {resize_mode!r}.")
+    if divisible_by is not None:
+        if int(divisible_by) < 1:
+            raise ValueError(f"image_preprocessing: divisible_by must be >= 1, got {divisible_by}.")
+        if any(s % int(divisible_by) for s in size):
+            raise ValueError(
+                f"image_preprocessing: image_size {size} is not divisible by {divisible_by} (the autoencoder's "
+                "downsampling); pad to the next multiple instead."
+            )
+    transforms: list = [LoadMedicalImaged(keys=keys), EnsureChannelsd(keys=keys, channels=channels)]
+    scale = _intensity_transform(intensity, keys)
+    if scale is not None:
+        transforms.append(scale)
+    if resize_mode == "pad":
+        transforms.append(FitAndPadd(keys=keys, spatial_size=size))
+    else:
+        transforms.append(Resized(keys=keys, spatial_size=size, mode="area"))
+    transforms.append(EnsureTyped(keys=keys, data_type="tensor", dtype=torch.float32, track_meta=track_meta))
+    if label_key is not None:
+        transforms.append(EnsureTyped(keys=label_key, data_type="tensor", dtype=torch.int64, track_meta=False))
+    return Compose(transforms)
+
+
+def classic_augmentation(
+    spatial_dims: int = 2,
+    rotate_degrees: float = 10.0,
+    crop_scale: tuple[float, float] = (0.85, 1.0),
+    translate_fraction: float = 0.05,
+    intensity_jitter: float = 0.1,
+    flip_axes: Sequence[int] = (),
+    prob: float = 0.5,
+    keys: KeysCollection = "image",
+    image_size: Sequence[int] | None = None,
+    seed: int | None = None,
+    track_meta: bool = False,
+) -> Compose:
+    """Classic random augmentation of preprocessed images (float [0, 1], channel-first), MONAI random dict transforms.
+
+    Rotation + translation (``RandAffined``), a random zoom-in equivalent to a random crop of area fraction
+    ``crop_scale`` resized back (``RandZoomd``, size kept), brightness/contrast jitter (``RandScaleIntensityd``,
+    ``RandShiftIntensityd``) clipped back to [0, 1], and optional flips. Flips are OFF by default: a horizontal flip of
+    a chest X-ray swaps left/right findings and the heart side.
+
+    Args:
+        spatial_dims: 2 or 3.
+        rotate_degrees: max absolute rotation (degrees; about every axis in 3D); 0 disables.
+        crop_scale: ``(min, max)`` kept area fraction in (0, 1]; ``(1, 1)`` disables.
+        translate_fraction: max shift as a fraction of ``image_size`` (needs ``image_size``; ignored without it).
+        intensity_jitter: max relative contrast change and absolute brightness shift; 0 disables.
+        flip_axes: spatial axes to flip at random (0-based, e.g. ``(1,)`` = left/right in ``(H, W)``).
+        prob: probability of each random transform.
+        keys: image key(s).
+        image_size: spatial size of the inputs (only for translation in pixels).
+        seed: seeds the Compose's random state (``Compose.set_random_state``).
+        track_meta: keep ``MetaTensor`` outputs (default plain ``torch.Tensor``).
+
+    Returns:
+        A MONAI ``Compose`` of random transforms.
+
+    Raises:
+        ValueError: for out-of-range arguments.
+    """
+    if spatial_dims not in (2, 3):
+        raise ValueError(f"classic_augmentation: spatial_dims must be 2 or 3, got {spatial_dims}.")
+    lo, hi = (float(crop_scale[0]), float(crop_scale[1]))
+    if not 0.0 < lo <= hi <= 1.0:
+        raise ValueError(f"classic_augmentation: crop_scale must satisfy 0 < min <= max <= 1, got {crop_scale!r}.")
+    if rotate_degrees < 0 or intensity_jitter < 0 or translate_fraction < 0:
+        raise ValueError(
+            "classic_augmentation: rotate_degrees, intensity_jitter and translate_fraction must be >= 0, got "
+            f"{rotate_degrees}, {intensity_jitter}, {translate_fraction}."
+        )
+    if not 0.0 <= prob <= 1.0:
+        raise ValueError(f"classic_augmentation: prob must be in [0, 1], got {prob}.")
+    bad_axes = [a for a in flip_axes if not 0 <= int(a) < spatial_dims]
+    if bad_axes:
+        raise ValueError(f"classic_augmentation: flip_axes must be in [0, {spatial_dims}), got {tuple(flip_axes)}.")
+
+    transforms: list = []
+    translate = None
+    if image_size is not None and translate_fraction > 0:
+        translate = [translate_fraction * int(s) for s in image_size]
+    if rotate_degrees > 0 or translate is not None:
+        rad = float(np.deg2rad(rotate_degrees))
+        rotate_range = (rad,) if spatial_dims == 2 else (rad, rad, rad)
+        transforms.append(
+            RandAffined(
+                keys=keys,
+                prob=prob,
+                rotate_range=rotate_range if rotate_degrees > 0 else None,
+                translate_range=translate,
+                mode="bilinear",
+                padding_mode="zeros",
+            )
+        )
+    if lo < 1.0:
+        # zoom z keeps an area fraction 1 / z**spatial_dims of the image
+        transforms.append(
+            RandZoomd(
+                keys=keys,
+                prob=prob,
+                min_zoom=float(hi ** (-1.0 / spatial_dims)),
+                max_zoom=float(lo ** (-1.0 / spatial_dims)),
+                mode="area",
+                keep_size=True,
+            )
+        )
+    if intensity_jitter > 0:
+        transforms.append(RandScaleIntensityd(keys=keys, factors=intensity_jitter, prob=prob))
+        transforms.append(RandShiftIntensityd(keys=keys, offsets=intensity_jitter, prob=prob))
+        transforms.append(ScaleIntensityRanged(keys=keys, a_min=0.0, a_max=1.0, b_min=0.0, b_max=1.0, clip=True))
+    for axis in flip_axes:
+        transforms.append(RandFlipd(keys=keys, prob=prob, spatial_axis=int(axis)))
+    transforms.append(EnsureTyped(keys=keys, data_type="tensor", dtype=torch.float32, track_meta=track_meta))
+    compose = Compose(transforms)
+    if seed is not None:
+        compose.set_random_state(seed=int(seed))
+    return compose

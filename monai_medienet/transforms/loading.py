@@ -1,0 +1,297 @@
+"""Load any supported medical image (path or array) into a channel-first array, choosing MONAI's reader by type.
+
+Axis convention of this package: spatial axes follow numpy/display order, ``(H, W)`` = (rows, columns) for 2D and
+``(H, W, D)`` for volumes, so an image loaded from a PNG, a DICOM file, a NIfTI file written by
+:class:`monai_medienet.io.SyntheticImageWriter` or a MedMNIST array all line up pixel for pixel. (MONAI's defaults
+for PNG/DICOM swap the first two axes; here ``PILReader(reverse_indexing=False)`` and ``PydicomReader(swap_ij=False)``
+are used instead. NIfTI volumes are returned in the order stored in the file.)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Hashable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from monai.config import KeysCollection
+from monai.data import MetaTensor, NibabelReader, NumpyReader, PILReader, PydicomReader
+from monai.transforms import MapTransform, Transform
+
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "ImageLoadError",
+    "LoadMedicalImage",
+    "LoadMedicalImaged",
+    "is_supported_image_path",
+    "read_image_array",
+]
+
+ORIGINAL_DTYPE_KEY = "medienet_original_dtype"
+
+_PIL_EXT = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+_NIFTI_EXT = (".nii", ".nii.gz")
+_DICOM_EXT = (".dcm", ".dicom")
+_NUMPY_EXT = (".npy", ".npz")
+IMAGE_EXTENSIONS: tuple[str, ...] = _PIL_EXT + _NIFTI_EXT + _DICOM_EXT + _NUMPY_EXT
+"""File name endings :class:`LoadMedicalImage` can read (files without an ending are read when they are DICOM)."""
+
+
+class ImageLoadError(ValueError):
+    """A file or array cannot be used as an image; the message names the file (or item) and what is wrong."""
+
+
+def _suffix(path: Path) -> str:
+    name = path.name.lower()
+    return ".nii.gz" if name.endswith(".nii.gz") else path.suffix.lower()
+
+
+def _has_dicom_magic(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            f.seek(128)
+            return f.read(4) == b"DICM"
+    except OSError:
+        return False
+
+
+def _reader_kind(path: Path) -> str | None:
+    """Which reader family handles ``path`` ("dicom", "nifti", "pil", "numpy"), or ``None`` when unsupported."""
+    if path.is_dir():
+        return "dicom"  # a DICOM series folder
+    suffix = _suffix(path)
+    if suffix in _DICOM_EXT:
+        return "dicom"
+    if suffix in _NIFTI_EXT:
+        return "nifti"
+    if suffix in _PIL_EXT:
+        return "pil"
+    if suffix in _NUMPY_EXT:
+        return "numpy"
+    if _has_dicom_magic(path):  # DICOM files often have no extension
+        return "dicom"
+    return None
+
+
+def is_supported_image_path(path: str | os.PathLike) -> bool:
+    """Whether ``path`` has a supported image type (by name ending, or the DICOM preamble for extension-less files).
+
+    Args:
+        path: a file or a DICOM series folder.
+
+    Returns:
+        ``True`` when :class:`LoadMedicalImage` would pick a reader for it (the file may still be corrupt).
+    """
+    return _reader_kind(Path(path)) is not None
+
+
+def _make_reader(kind: str, npz_key: str | None):
+    if kind == "dicom":
+        return PydicomReader(swap_ij=False)
+    if kind == "nifti":
+        return NibabelReader()
+    if kind == "pil":
+        return PILReader(reverse_indexing=False)
+    return NumpyReader(npz_keys=npz_key)
+
+
+def _channel_first_from_reader(arr: np.ndarray, meta: Mapping, kind: str, name: str) -> np.ndarray:
+    if kind == "numpy":
+        # numpy files follow the item convention: (C, H, W[, D]); a bare 2D array gets a channel axis
+        return arr[None] if arr.ndim == 2 else arr
+    channel_dim = meta.get("original_channel_dim", float("nan"))
+    if isinstance(channel_dim, float) and np.isnan(channel_dim) or channel_dim == "no_channel":
+        return arr[None]
+    return np.moveaxis(arr, int(channel_dim), 0)
+
+
+def read_image_array(
+    img: str | os.PathLike | np.ndarray | torch.Tensor,
+    name: str | None = None,
+    collapse_equal_channels: bool = True,
+    check_finite: bool = True,
+    npz_key: str | None = None,
+) -> tuple[np.ndarray, dict]:
+    """Read one image (path or array) into a channel-first numpy array in its native dtype.
+
+    Args:
+        img: a file path (PNG/JPEG/BMP/TIFF 8/16-bit, NIfTI 2D/3D, DICOM file or DICOM series folder, npy/npz) or an
+            array/tensor already shaped ``(C, H, W)`` or ``(C, H, W, D)``.
+        name: how to name the image in error messages (defaults to the path; arrays are "<array>").
+        collapse_equal_channels: turn a 3/4-channel image whose colour channels are all equal (grey JPEG/PNG saved as
+            RGB) into one channel.
+        check_finite: raise on NaN/Inf pixels.
+        npz_key: which array of a multi-array ``.npz`` file to read.
+
+    Returns:
+        ``(array, meta)``: ``array`` of shape ``(C, H, W)`` or ``(C, H, W, D)`` in the file's dtype; ``meta`` holds
+        the reader's metadata (affine, spacing, ``filename_or_obj`` …), empty for arrays.
+
+    Raises:
+        ImageLoadError: unsupported type, missing/unreadable/corrupt file, wrong rank, NaN/Inf pixels; the message
+            names the file.
+    """
+    meta: dict = {}
+    if isinstance(img, (np.ndarray, torch.Tensor)):
+        label = name or "<array>"
+        arr = img.detach().cpu().numpy() if isinstance(img, torch.Tensor) else np.asarray(img)
+        if arr.ndim not in (3, 4):
+            raise ImageLoadError(
+                f"{label}: an image array must be channel-first (C, H, W) or (C, H, W, D), got shape {arr.shape} "
+                f"(rank {arr.ndim})."
+            )
+    elif isinstance(img, (str, os.PathLike)):
+        path = Path(img)
+        label = name or str(path)
+        if not path.exists():
+            raise ImageLoadError(f"{label}: file not found.")
+        kind = _reader_kind(path)
+        if kind is None:
+            raise ImageLoadError(
+                f"{label}: not a supported image file (name ending {_suffix(path)!r}, no DICOM preamble); supported: "
+                f"{', '.join(IMAGE_EXTENSIONS)} or extension-less DICOM."
+            )
+        if path.is_file() and not os.access(path, os.R_OK):
+            raise ImageLoadError(f"{label}: file is not readable (permission denied).")
+        if path.is_file() and path.stat().st_size == 0:
+            raise ImageLoadError(f"{label}: file is empty (0 bytes).")
+        reader = _make_reader(kind, npz_key)
+        try:
+            obj = reader.read(str(path))
+            arr, meta = reader.get_data(obj)
+            arr = np.asarray(arr)
+        except ImageLoadError:
+            raise
+        except Exception as e:  # readers raise many types; re-raise one clear error naming the file
+            what = {"dicom": "DICOM", "nifti": "NIfTI", "pil": "image", "numpy": "numpy"}[kind]
+            raise ImageLoadError(f"{label}: cannot read as {what} ({type(e).__name__}: {e}).") from e
+        if arr.dtype == object or arr.size == 0:
+            raise ImageLoadError(f"{label}: no pixel data (dtype {arr.dtype}, shape {arr.shape}).")
+        if kind != "numpy" and arr.ndim not in (2, 3, 4):
+            raise ImageLoadError(f"{label}: unsupported image rank {arr.ndim} (shape {arr.shape}).")
+        arr = _channel_first_from_reader(arr, meta, kind, label)
+        if arr.ndim not in (3, 4):
+            raise ImageLoadError(
+                f"{label}: expected a 2D or 3D image, got an array of shape {arr.shape} (rank {arr.ndim}) after "
+                "adding the channel axis."
+            )
+        meta = dict(meta)
+        meta["filename_or_obj"] = str(path)
+    else:
+        raise ImageLoadError(f"{name or '<item>'}: expected a file path or an array, got {type(img).__name__}.")
+
+    if arr.dtype == np.bool_:
+        arr = arr.astype(np.uint8)
+    if not (np.issubdtype(arr.dtype, np.number)):
+        raise ImageLoadError(f"{label}: pixel dtype {arr.dtype} is not numeric.")
+    if check_finite and np.issubdtype(arr.dtype, np.floating) and not np.isfinite(arr).all():
+        n_bad = int((~np.isfinite(arr)).sum())
+        raise ImageLoadError(f"{label}: {n_bad} NaN/Inf pixel value(s) in an image of shape {arr.shape}.")
+    if collapse_equal_channels and arr.shape[0] in (3, 4):
+        colour = arr[:3]
+        if (colour[0] == colour[1]).all() and (colour[0] == colour[2]).all():
+            arr = arr[:1]
+    return np.ascontiguousarray(arr), meta
+
+
+class LoadMedicalImage(Transform):
+    """Load a path (or pass an array through) as a channel-first float32 ``MetaTensor``.
+
+    Readers are chosen by type: MONAI ``PydicomReader`` (DICOM files, also extension-less, and DICOM series folders;
+    rescale slope/intercept applied), ``NibabelReader`` (NIfTI 2D/3D), ``PILReader`` (PNG/JPEG/BMP/TIFF, 8- or 16-bit)
+    and ``NumpyReader`` (npy/npz). A grey image stored as RGB(A) with equal channels becomes one channel. The original
+    dtype (e.g. ``"uint8"``) is kept in ``meta["medienet_original_dtype"]`` for
+    :class:`monai_medienet.transforms.ScaleIntensityByDtype`.
+
+    Args:
+        dtype: output dtype (``None`` keeps the file's dtype; uint16 is then widened to int32 for torch).
+        collapse_equal_channels: see :func:`read_image_array`.
+        check_finite: raise on NaN/Inf pixels.
+        npz_key: which array of a multi-array ``.npz`` file to read.
+
+    Raises:
+        ImageLoadError: from ``__call__``, naming the file, for any unusable input.
+    """
+
+    def __init__(
+        self,
+        dtype: np.dtype | type | None = np.float32,
+        collapse_equal_channels: bool = True,
+        check_finite: bool = True,
+        npz_key: str | None = None,
+    ) -> None:
+        self.dtype = dtype
+        self.collapse_equal_channels = collapse_equal_channels
+        self.check_finite = check_finite
+        self.npz_key = npz_key
+
+    def __call__(self, img: Any, name: str | None = None) -> MetaTensor:
+        """Load ``img``.
+
+        Args:
+            img: path or array, see :func:`read_image_array`.
+            name: name used in error messages.
+
+        Returns:
+            ``MetaTensor`` of shape ``(C, H, W)`` or ``(C, H, W, D)``.
+        """
+        if isinstance(img, MetaTensor):
+            original = img.meta.get(ORIGINAL_DTYPE_KEY, str(img.dtype).replace("torch.", ""))
+        else:
+            original = None
+        arr, meta = read_image_array(
+            img,
+            name=name,
+            collapse_equal_channels=self.collapse_equal_channels,
+            check_finite=self.check_finite,
+            npz_key=self.npz_key,
+        )
+        meta[ORIGINAL_DTYPE_KEY] = original or str(arr.dtype)
+        if self.dtype is not None:
+            arr = arr.astype(self.dtype, copy=False)
+        elif arr.dtype in (np.uint16, np.uint32):
+            arr = arr.astype(np.int64 if arr.dtype == np.uint32 else np.int32)
+        affine = meta.pop("affine", None)
+        keep = {k: v for k, v in meta.items() if k in ("filename_or_obj", "spacing", ORIGINAL_DTYPE_KEY)}
+        return MetaTensor(torch.from_numpy(np.ascontiguousarray(arr)), affine=affine, meta=keep)
+
+
+class LoadMedicalImaged(MapTransform):
+    """Dictionary version of :class:`LoadMedicalImage`: loads ``data[key]`` (path or array) for each key.
+
+    Error messages name the file, or for arrays the item's ``"id"`` (else ``"<array>"``).
+
+    Args:
+        keys: keys of the items to load (default ``"image"``).
+        dtype: output dtype, see :class:`LoadMedicalImage`.
+        collapse_equal_channels: see :func:`read_image_array`.
+        check_finite: raise on NaN/Inf pixels.
+        npz_key: which array of a multi-array ``.npz`` file to read.
+        allow_missing_keys: don't raise when a key is absent.
+    """
+
+    def __init__(
+        self,
+        keys: KeysCollection = "image",
+        dtype: np.dtype | type | None = np.float32,
+        collapse_equal_channels: bool = True,
+        check_finite: bool = True,
+        npz_key: str | None = None,
+        allow_missing_keys: bool = False,
+    ) -> None:
+        super().__init__(keys, allow_missing_keys)
+        self.loader = LoadMedicalImage(
+            dtype=dtype, collapse_equal_channels=collapse_equal_channels, check_finite=check_finite, npz_key=npz_key
+        )
+
+    def __call__(self, data: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
+        d = dict(data)
+        for key in self.key_iterator(d):
+            value = d[key]
+            name = None
+            if not isinstance(value, (str, os.PathLike)) and "id" in d:
+                name = f"item {d['id']!r}"
+            d[key] = self.loader(value, name=name)
+        return d
