@@ -3,5 +3,14 @@
 from __future__ import annotations
 
 from .fixtures import write_test_dicom, write_test_dicom_series, write_test_nifti, write_test_png
+from .writers import MANIFEST_COLUMNS, SyntheticImageWriter, read_manifest
 
-__all__ = ["write_test_dicom", "write_test_dicom_series", "write_test_nifti", "write_test_png"]
+__all__ = [
+    "MANIFEST_COLUMNS",
+    "SyntheticImageWriter",
+    "read_manifest",
+    "write_test_dicom",
+    "write_test_dicom_series",
+    "write_test_nifti",
+    "write_test_png",
+]

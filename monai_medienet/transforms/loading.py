@@ -10,6 +10,7 @@ are used instead. NIfTI volumes are returned in the order stored in the file.)
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Hashable, Mapping
 from pathlib import Path
 from typing import Any
@@ -159,8 +160,11 @@ def read_image_array(
             raise ImageLoadError(f"{label}: file is empty (0 bytes).")
         reader = _make_reader(kind, npz_key)
         try:
-            obj = reader.read(str(path))
-            arr, meta = reader.get_data(obj)
+            with warnings.catch_warnings():
+                # 2D DICOM (e.g. Secondary Capture) has no image plane tags; the identity affine is fine here
+                warnings.filterwarnings("ignore", message=".*ImageOrientationPatient.*", category=UserWarning)
+                obj = reader.read(str(path))
+                arr, meta = reader.get_data(obj)
             arr = np.asarray(arr)
         except ImageLoadError:
             raise
