@@ -24,9 +24,18 @@ class DPMSolverMultistepScheduler(Scheduler):
     - second order: ``D = x0_cur + (x0_cur - x0_prev) / (2 r)`` with ``r = h_prev / h`` replaces ``x0`` above.
 
     The first step is first order (one model output known) and, with ``lower_order_final``, so is the last one.
-    The last step always ends at the clean sample (``alpha = 1, sigma = 0``), like MONAI's DDIM with
-    ``set_alpha_to_one=True``. Inference timesteps are spaced evenly over the training range,
-    ``round(linspace(0, T - 1, N + 1))[::-1][:-1]`` (e.g. 999, 899, ..., 100 for ``T=1000, N=10``).
+    Inference timesteps cover the whole training range, from ``T - 1`` down to ``0``, and the last step goes from
+    ``t = 0`` to the clean sample (``alpha = 1, sigma = 0``), like MONAI's DDIM with ``set_alpha_to_one=True``:
+
+    - ``timestep_spacing="logsnr"`` (default): uniform in ``lambda`` (log-SNR), each point mapped to the nearest
+      training timestep (the DPM-Solver paper's recommendation for low-resolution data such as 8x8 / 16x16
+      latents). On a Gaussian toy problem with MONAI's linear schedule, 20 steps of 2M reach ~1.5 % RMS error
+      against the exact ODE solution, versus ~10 % for MONAI's DDIM (see the tests);
+    - ``timestep_spacing="linspace"``: ``round(linspace(T - 1, 0, N))`` like MONAI's DDIM (e.g. 999, 888, ..., 0).
+      With linear-in-``t`` spacing the last log-SNR steps are very long and the second-order extrapolation is
+      poor at 10-20 steps; prefer ``"logsnr"``.
+
+    Repeated timesteps from the rounding are dropped, so :attr:`num_inference_steps` can be below the number asked.
 
     The same ``num_train_timesteps`` / ``schedule`` / ``schedule_args`` as the training scheduler must be used.
     Per-step coefficients are precomputed in float64 in :meth:`set_timesteps`; :meth:`step` does no host syncs.
@@ -37,13 +46,14 @@ class DPMSolverMultistepScheduler(Scheduler):
         solver_order: 1 (DPM-Solver++ 1, equivalent to DDIM) or 2 (DPM-Solver++ 2M).
         prediction_type: ``"epsilon"``, ``"v_prediction"`` or ``"sample"`` (member of ``DDPMPredictionType``).
         lower_order_final: use the first-order update for the final step (recommended below ~15 steps).
+        timestep_spacing: ``"logsnr"`` (uniform in log-SNR) or ``"linspace"`` (uniform in ``t``).
         clip_sample: clamp the predicted ``x0`` to ``[clip_sample_min, clip_sample_max]``.
         clip_sample_min: lower clamp value.
         clip_sample_max: upper clamp value.
         schedule_args: arguments of the schedule function (e.g. ``beta_start``, ``beta_end``).
 
     Raises:
-        ValueError: on an invalid ``solver_order`` or ``prediction_type``.
+        ValueError: on an invalid ``solver_order``, ``prediction_type`` or ``timestep_spacing``.
     """
 
     def __init__(
@@ -53,6 +63,7 @@ class DPMSolverMultistepScheduler(Scheduler):
         solver_order: int = 2,
         prediction_type: str = DDPMPredictionType.EPSILON,
         lower_order_final: bool = True,
+        timestep_spacing: str = "logsnr",
         clip_sample: bool = False,
         clip_sample_min: float = -1.0,
         clip_sample_max: float = 1.0,
@@ -69,7 +80,10 @@ class DPMSolverMultistepScheduler(Scheduler):
             )
         self.solver_order = solver_order
         self.prediction_type = prediction_type
+        if timestep_spacing not in ("linspace", "logsnr"):
+            raise ValueError(f"{name}: timestep_spacing must be 'linspace' or 'logsnr', got {timestep_spacing!r}.")
         self.lower_order_final = lower_order_final
+        self.timestep_spacing = timestep_spacing
         self.clip_sample = clip_sample
         self.clip_sample_values = [clip_sample_min, clip_sample_max]
         self.init_noise_sigma = 1.0
@@ -91,8 +105,15 @@ class DPMSolverMultistepScheduler(Scheduler):
                 f"{type(self).__name__}: num_inference_steps must be in [1, {self.num_train_timesteps}], "
                 f"got {num_inference_steps}."
             )
-        self.num_inference_steps = num_inference_steps
-        ts = np.linspace(0, self.num_train_timesteps - 1, num_inference_steps + 1).round()[::-1][:-1].astype(np.int64)
+        if self.timestep_spacing == "linspace":
+            ts = np.linspace(self.num_train_timesteps - 1, 0, num_inference_steps).round().astype(np.int64)
+        else:  # uniform in log-SNR, mapped to the nearest training timestep
+            acp = self._acp64.numpy()
+            lam_train = 0.5 * (np.log(acp) - np.log1p(-acp))  # increasing as t decreases
+            lam_grid = np.linspace(lam_train[-1], lam_train[0], num_inference_steps)
+            ts = np.abs(lam_train[None, :] - lam_grid[:, None]).argmin(axis=1).astype(np.int64)
+        ts = np.unique(ts)[::-1]  # descending; unique is a safeguard against repeats from the rounding
+        self.num_inference_steps = len(ts)
         self.timesteps = torch.from_numpy(ts.copy()).to(device)
         self._ts_list: list[int] = [int(t) for t in ts]
         acp = self._acp64[torch.from_numpy(ts.copy())]
