@@ -1,0 +1,58 @@
+"""The augmentation protocol: classifier arms (real / real+aug / real+syn+aug / syn) x seeds with a fixed step
+budget, bootstrap CIs of metrics and paired differences, fidelity/diversity/memorisation, Grad-CAM and the report."""
+
+from __future__ import annotations
+
+from .classifier import (
+    CLASSIFIERS,
+    AutocastInferer,
+    BestWeightsInMemory,
+    TrainedClassifier,
+    build_classifier,
+    predict_proba,
+    train_classifier,
+)
+from .explain import gradcam_maps, select_explanation_images
+from .leakage import check_generator_leakage, load_generator_provenance
+from .protocol import ARM_TOKENS, DEFAULT_ARMS, EvaluationConfig, parse_arm, run_evaluation
+from .report import plot_auroc_bars, plot_roc_curves, write_report
+from .stats import (
+    METRIC_NAMES,
+    binary_auroc,
+    bootstrap_arm,
+    bootstrap_ci,
+    bootstrap_indices,
+    classification_metrics,
+    multiclass_auroc,
+    paired_bootstrap_difference,
+)
+
+__all__ = [
+    "ARM_TOKENS",
+    "CLASSIFIERS",
+    "DEFAULT_ARMS",
+    "METRIC_NAMES",
+    "AutocastInferer",
+    "BestWeightsInMemory",
+    "EvaluationConfig",
+    "TrainedClassifier",
+    "binary_auroc",
+    "bootstrap_arm",
+    "bootstrap_ci",
+    "bootstrap_indices",
+    "build_classifier",
+    "check_generator_leakage",
+    "classification_metrics",
+    "gradcam_maps",
+    "load_generator_provenance",
+    "multiclass_auroc",
+    "paired_bootstrap_difference",
+    "parse_arm",
+    "plot_auroc_bars",
+    "plot_roc_curves",
+    "predict_proba",
+    "run_evaluation",
+    "select_explanation_images",
+    "train_classifier",
+    "write_report",
+]

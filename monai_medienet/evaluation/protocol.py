@@ -1,0 +1,660 @@
+"""The augmentation protocol: classifier arms x seeds with a fixed step budget, plus fidelity/diversity/privacy.
+
+Arms are named by ``+``-joined tokens from ``{"real", "syn", "aug"}``: ``real`` (real only), ``real+aug`` (real +
+classic augmentation), ``real+syn+aug`` (real + synthetic at ``synthetic_ratio``, class balanced, + augmentation),
+``syn`` (synthetic only; always tested on real). Every arm uses the same classifier recipe and the same budget
+(``max_steps`` optimisation steps, ``batch_size``, optimiser, validation interval, patience), early-stopped on the
+real validation AUROC with the best weights kept. Seeds are paired across arms: seed ``s`` fixes the network
+initialisation, data order, synthetic draw and augmentation stream of every arm.
+
+Data handling: every item is passed once through the (deterministic) ``transform`` and held in memory as float32
+tensors; the random augmentation runs on the fly. Bootstrap details: see :mod:`monai_medienet.evaluation.stats`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from monai.data import Dataset
+from tqdm.auto import tqdm
+
+from monai_medienet.metrics import (
+    ClassifierFeatureExtractor,
+    extract_features,
+    frechet_distance_from_features,
+    memorization_check,
+    ms_ssim_diversity,
+    precision_recall,
+)
+from monai_medienet.utils import resolve_device
+
+from .classifier import build_classifier, predict_proba, train_classifier
+from .explain import gradcam_maps, select_explanation_images
+from .leakage import check_generator_leakage, load_generator_provenance
+from .stats import bootstrap_arm, bootstrap_indices, paired_bootstrap_difference
+
+__all__ = [
+    "ARM_TOKENS",
+    "DEFAULT_ARMS",
+    "EvaluationConfig",
+    "parse_arm",
+    "run_evaluation",
+]
+
+logger = logging.getLogger(__name__)
+
+ARM_TOKENS = ("real", "syn", "aug")
+DEFAULT_ARMS = ("real", "real+aug", "real+syn+aug", "syn")
+#: the differences reported in ``results["deltas"]`` (when both arms were run).
+DEFAULT_DELTAS = (("real+syn+aug", "real+aug"), ("real+syn+aug", "real"))
+
+
+def parse_arm(name: str) -> dict[str, bool]:
+    """Parse an arm name into its ingredients.
+
+    Args:
+        name: e.g. ``"real+syn+aug"``.
+
+    Returns:
+        ``{"real": bool, "syn": bool, "aug": bool}``.
+
+    Raises:
+        ValueError: unknown tokens, duplicates, or neither ``real`` nor ``syn``.
+    """
+    tokens = [t.strip() for t in str(name).split("+")]
+    bad = [t for t in tokens if t not in ARM_TOKENS]
+    if bad or len(set(tokens)) != len(tokens) or not ({"real", "syn"} & set(tokens)):
+        raise ValueError(
+            f"parse_arm: arm {name!r} must join distinct tokens from {ARM_TOKENS} with '+' and contain 'real' or "
+            "'syn' (e.g. 'real', 'real+aug', 'real+syn+aug', 'syn')."
+        )
+    return {t: t in tokens for t in ARM_TOKENS}
+
+
+@dataclass
+class EvaluationConfig:
+    """Settings of :func:`run_evaluation` (every field can also be passed as a keyword argument).
+
+    Attributes:
+        arms: arm names (see :func:`parse_arm`).
+        seeds: seeds; every arm runs every seed (>= 3 recommended).
+        k_per_class: real training images per class (``None``: all). With a generator checkpoint the real training
+            set is exactly the generator's training images (matched by fingerprint) when they are in the train split.
+        subsample_seed: seed of the k-per-class draw (use the generator's).
+        classifier: ``"resnet18"`` (CPU default) or ``"resnet50"`` (the paper's).
+        max_steps: optimisation-step budget per run (same for every arm).
+        batch_size: batch size.
+        lr: Adam learning rate.
+        weight_decay: Adam weight decay.
+        val_interval: validate every this many steps.
+        patience: early-stopping patience in validations (0 = off).
+        synthetic_ratio: synthetic:real count in ``real+syn`` arms (1.0 = 1:1); the ``syn`` arm uses the same count.
+        class_balanced: split the synthetic count equally across classes.
+        rotate_degrees: classic augmentation: max rotation.
+        crop_scale: classic augmentation: kept area fraction range of the random crop.
+        intensity_jitter: classic augmentation: brightness/contrast jitter.
+        flip_axes: classic augmentation: spatial axes that may be flipped (default none: anatomy is not symmetric).
+        n_boot: bootstrap resamples.
+        confidence: interval level.
+        bf16: bf16 autocast for classifier forward passes.
+        device: ``"auto"``, ``"cpu"`` or ``"cuda[:i]"``.
+        num_workers: data loader workers.
+        fidelity: compute FID / precision-recall / diversity.
+        inception_fid: use the standard Inception (slow on CPU: ~0.3-1 s per image); off = in-domain features only.
+        fid_feature_dims: Inception feature dimensions (subset of 64, 192, 768, 2048).
+        fid_max_images: at most this many images per set for Inception FID and precision/recall.
+        pr_k: k of the k-NN precision/recall.
+        diversity_pairs: random pairs per class for MS-SSIM diversity.
+        memorization_percentile: percentile of real test->train nearest distances used as near-copy threshold.
+        gradcam_images: number of test images in the Grad-CAM panel (0 = off).
+        progress: tqdm bars.
+    """
+
+    arms: Sequence[str] = DEFAULT_ARMS
+    seeds: Sequence[int] = (0, 1, 2)
+    k_per_class: int | None = None
+    subsample_seed: int = 0
+    classifier: str = "resnet18"
+    max_steps: int = 500
+    batch_size: int = 32
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    val_interval: int = 50
+    patience: int = 5
+    synthetic_ratio: float = 1.0
+    class_balanced: bool = True
+    rotate_degrees: float = 10.0
+    crop_scale: tuple[float, float] = (0.85, 1.0)
+    intensity_jitter: float = 0.1
+    flip_axes: Sequence[int] = ()
+    n_boot: int = 1000
+    confidence: float = 0.95
+    bf16: bool = False
+    device: str = "auto"
+    num_workers: int = 0
+    fidelity: bool = True
+    inception_fid: bool = True
+    fid_feature_dims: Sequence[int] = (64, 2048)
+    fid_max_images: int = 256
+    pr_k: int = 3
+    diversity_pairs: int = 200
+    memorization_percentile: float = 5.0
+    gradcam_images: int = 6
+    progress: bool = True
+    deltas: Sequence[Sequence[str]] = field(default_factory=lambda: [list(d) for d in DEFAULT_DELTAS])
+
+    def __post_init__(self) -> None:
+        self.arms = [str(a) for a in self.arms]
+        for a in self.arms:
+            parse_arm(a)
+        if len(set(self.arms)) != len(self.arms) or not self.arms:
+            raise ValueError(f"EvaluationConfig: arms must be a non-empty list of distinct names, got {self.arms}.")
+        self.seeds = [int(s) for s in self.seeds]
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
+            raise ValueError(f"EvaluationConfig: seeds must be distinct and non-empty, got {self.seeds}.")
+        if self.k_per_class is not None and int(self.k_per_class) < 1:
+            raise ValueError(f"EvaluationConfig: k_per_class must be >= 1 or None, got {self.k_per_class}.")
+        if self.synthetic_ratio < 0:
+            raise ValueError(f"EvaluationConfig: synthetic_ratio must be >= 0, got {self.synthetic_ratio}.")
+        if self.max_steps < 1 or self.batch_size < 1 or self.val_interval < 1 or self.n_boot < 1:
+            raise ValueError(
+                "EvaluationConfig: max_steps, batch_size, val_interval and n_boot must be >= 1, got "
+                f"{self.max_steps}, {self.batch_size}, {self.val_interval}, {self.n_boot}."
+            )
+        self.crop_scale = tuple(float(c) for c in self.crop_scale)
+        self.flip_axes = [int(a) for a in self.flip_axes]
+        self.fid_feature_dims = [int(d) for d in self.fid_feature_dims]
+        self.deltas = [list(d) for d in self.deltas]
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict."""
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(self).items()}
+
+
+# ----------------------------------------------------------------------------------------------------------- data
+
+
+class _ToTensord:
+    """Default transform for in-memory items: array/tensor ``(C,H,W)`` or ``(H,W)`` -> float32 ``(C,H,W)`` in [0, 1]
+    (integer arrays are divided by their dtype's max)."""
+
+    def __call__(self, item: Mapping) -> dict:
+        img = item["image"]
+        if isinstance(img, str | Path):
+            raise ValueError(
+                "run_evaluation: items hold file paths; pass transform=monai_medienet.transforms.image_preprocessing("
+                "image_size=...) to load them."
+            )
+        arr = np.asarray(img)
+        if np.issubdtype(arr.dtype, np.integer):
+            arr = arr.astype(np.float32) / float(np.iinfo(arr.dtype).max)
+        t = torch.as_tensor(arr, dtype=torch.float32)
+        if t.ndim == 2:
+            t = t.unsqueeze(0)
+        return {**item, "image": t}
+
+
+def _materialise(
+    items: Sequence[dict], transform: Callable, desc: str, progress: bool
+) -> tuple[torch.Tensor, np.ndarray]:
+    """Apply the deterministic transform once; return ``(images (N,C,H,W) float32, labels (N,) int64)``."""
+    imgs, labels = [], []
+    for it in tqdm(items, desc=desc, disable=not progress, leave=False):
+        out = transform(dict(it))
+        img = torch.as_tensor(out["image"]).float()
+        if hasattr(img, "as_tensor"):
+            img = img.as_tensor()
+        if img.ndim != 3:
+            raise ValueError(f"run_evaluation: the transform must give (C, H, W) images, got {tuple(img.shape)}.")
+        imgs.append(img)
+        labels.append(int(torch.as_tensor(out["label"]).reshape(-1)[0]))
+    if not imgs:
+        raise ValueError(f"run_evaluation: the {desc} set is empty.")
+    shapes = {tuple(i.shape) for i in imgs}
+    if len(shapes) != 1:
+        raise ValueError(f"run_evaluation: {desc} images have different shapes {sorted(shapes)}; resize or pad them.")
+    x = torch.stack(imgs)
+    if x.min() < -1e-3 or x.max() > 1 + 1e-3:
+        raise ValueError(
+            f"run_evaluation: {desc} images must be in [0, 1] after the transform, got [{x.min():.3g}, {x.max():.3g}]."
+        )
+    return x, np.asarray(labels, dtype=np.int64)
+
+
+def _as_items(images: torch.Tensor, labels: np.ndarray) -> list[dict]:
+    return [{"image": images[i], "label": int(labels[i]), "index": i} for i in range(len(labels))]
+
+
+def _subsample_indices(labels: np.ndarray, k: int, seed: int) -> np.ndarray:
+    from monai_medienet.data import subsample_per_class
+
+    items = [{"label": int(lb), "i": i} for i, lb in enumerate(labels)]
+    return np.asarray([it["i"] for it in subsample_per_class(items, int(k), seed=seed)], dtype=np.int64)
+
+
+def _default_augmentation(cfg: EvaluationConfig, image_size: Sequence[int], seed: int) -> Callable:
+    from monai_medienet.transforms import classic_augmentation
+
+    return classic_augmentation(
+        spatial_dims=2,
+        rotate_degrees=cfg.rotate_degrees,
+        crop_scale=cfg.crop_scale,
+        intensity_jitter=cfg.intensity_jitter,
+        flip_axes=cfg.flip_axes,
+        image_size=image_size,
+        seed=seed,
+    )
+
+
+class _Augment:
+    """Dict transform applying ``aug`` to items (copies, so cached tensors are not modified)."""
+
+    def __init__(self, aug: Callable) -> None:
+        self.aug = aug
+
+    def __call__(self, item: Mapping) -> dict:
+        out = self.aug({"image": item["image"].clone()})
+        img = out["image"]
+        img = img.as_tensor() if hasattr(img, "as_tensor") else torch.as_tensor(img)
+        return {"image": img.float(), "label": item["label"]}
+
+
+def _resolve_real(real: Any, classes: Sequence[str] | None) -> tuple[dict[str, list[dict]], list[str]]:
+    splits = getattr(real, "splits", None)
+    if splits is None:
+        if not isinstance(real, Mapping):
+            raise ValueError(
+                "run_evaluation: real must be a DataSource (with .splits/.classes) or a dict of splits, got "
+                f"{type(real).__name__}."
+            )
+        splits = real
+    missing = [s for s in ("train", "val", "test") if s not in splits]
+    if missing:
+        raise ValueError(f"run_evaluation: the real data lacks split(s) {missing}; have {sorted(splits)}.")
+    cls = list(classes) if classes is not None else getattr(real, "classes", None)
+    if cls is None:
+        n = 1 + max(int(it["label"]) for s in ("train", "val", "test") for it in splits[s])
+        cls = [str(i) for i in range(max(n, 2))]
+    return {s: list(splits[s]) for s in ("train", "val", "test")}, list(cls)
+
+
+def _stratified_cap(labels: np.ndarray, n_max: int, seed: int) -> np.ndarray:
+    """At most ``n_max`` indices, proportional per class, seeded."""
+    if len(labels) <= n_max:
+        return np.arange(len(labels))
+    rng = np.random.default_rng(seed)
+    out = []
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        take = max(1, int(round(n_max * len(idx) / len(labels))))
+        out.extend(rng.choice(idx, size=min(take, len(idx)), replace=False))
+    return np.sort(np.asarray(out[:n_max] if len(out) > n_max else out, dtype=np.int64))
+
+
+# ------------------------------------------------------------------------------------------------------ protocol
+
+
+def run_evaluation(
+    real: Any,
+    synthetic_items: Sequence[dict] | None = None,
+    transform: Callable | None = None,
+    *,
+    output_dir: str | Path | None = None,
+    config: EvaluationConfig | Mapping[str, Any] | None = None,
+    generator_checkpoint: str | Path | Mapping[str, Any] | None = None,
+    augmentation: Callable[[int], Callable] | None = None,
+    classes: Sequence[str] | None = None,
+    **overrides: Any,
+) -> dict[str, Any]:
+    """Run the augmentation protocol and (with ``output_dir``) write ``results.json``, ``report.md`` and plots.
+
+    Args:
+        real: a ``monai_medienet.data.DataSource`` (``.splits``, ``.classes``) or ``{"train", "val", "test"}`` lists of
+            ``{"image": path | array, "label": int}`` dicts.
+        synthetic_items: synthetic ``{"image", "label"}`` dicts (e.g. a manifest source's items); needed by arms with
+            ``syn`` and by the fidelity metrics.
+        transform: deterministic MONAI transform from an item to ``{"image": float32 (C,H,W) in [0,1], "label"}``
+            (e.g. ``monai_medienet.transforms.image_preprocessing(image_size=(28, 28))``); ``None`` handles in-memory
+            arrays/tensors (integer dtypes divided by their max).
+        output_dir: where to write the report (``None``: no files).
+        config: an :class:`EvaluationConfig` or a dict of its fields.
+        generator_checkpoint: path or loaded dict holding ``train_fingerprints`` and ``classes``; evaluation is
+            refused (``ValueError``) when they intersect the val/test images.
+        augmentation: ``seed -> dict transform`` factory for the ``aug`` arms (default: classic augmentation from
+            ``monai_medienet.transforms.classic_augmentation`` with the config's settings).
+        classes: class names (default ``real.classes`` or ``"0", "1", ...``).
+        **overrides: any :class:`EvaluationConfig` field (bundle-friendly: ``arms=[...], seeds=[...], max_steps=...``).
+
+    Returns:
+        The results dict (see :func:`monai_medienet.evaluation.write_report`); its ``"artifacts"`` entry holds the
+        arrays behind the figures and is not written to JSON.
+
+    Raises:
+        ValueError: unknown config keys, a leaking generator, class mismatch, arms needing synthetic data without it.
+    """
+    t0 = time.time()
+    if config is None:
+        cfg = EvaluationConfig(**overrides)
+    elif isinstance(config, EvaluationConfig):
+        cfg = dataclasses.replace(config, **overrides) if overrides else config
+    else:
+        cfg = EvaluationConfig(**{**dict(config), **overrides})
+    device = resolve_device(cfg.device)
+    splits, class_names = _resolve_real(real, classes)
+    num_classes = len(class_names)
+    needs_syn = any(parse_arm(a)["syn"] for a in cfg.arms)
+    synthetic_items = list(synthetic_items or [])
+    if needs_syn and not synthetic_items:
+        raise ValueError(f"run_evaluation: arms {cfg.arms} need synthetic images but synthetic_items is empty.")
+    transform = transform if transform is not None else _ToTensord()
+
+    # ---- leakage check and the generator's training set
+    leakage: dict[str, Any] = {"checked": False}
+    gen_train_fps: set[str] | None = None
+    if generator_checkpoint is not None:
+        from monai_medienet.data import dataset_fingerprints
+
+        prov = load_generator_provenance(generator_checkpoint)
+        if prov["classes"] is not None and list(prov["classes"]) != class_names:
+            raise ValueError(
+                f"run_evaluation: generator classes {prov['classes']} differ from the real data's {class_names}."
+            )
+        leakage = check_generator_leakage(
+            prov["train_fingerprints"],
+            dataset_fingerprints(splits["val"], progress=cfg.progress),
+            dataset_fingerprints(splits["test"], progress=cfg.progress),
+        )
+        leakage["checked"] = True
+        gen_train_fps = set(prov["train_fingerprints"])
+
+    # ---- materialise
+    x_tr_all, y_tr_all = _materialise(splits["train"], transform, "real train", cfg.progress)
+    x_va, y_va = _materialise(splits["val"], transform, "real val", cfg.progress)
+    x_te, y_te = _materialise(splits["test"], transform, "real test", cfg.progress)
+    train_sel = np.arange(len(y_tr_all))
+    if gen_train_fps is not None:
+        from monai_medienet.data import dataset_fingerprints
+
+        fps = dataset_fingerprints(splits["train"])
+        match = np.asarray([i for i, f in enumerate(fps) if f in gen_train_fps], dtype=np.int64)
+        leakage["generator_train_found_in_train_split"] = int(len(match))
+        if len(match) > 0:
+            train_sel = match
+            if cfg.k_per_class is not None and any(
+                np.sum(y_tr_all[match] == c) != cfg.k_per_class for c in range(num_classes)
+            ):
+                warnings.warn(
+                    "run_evaluation: the generator's training images per class "
+                    f"{np.bincount(y_tr_all[match], minlength=num_classes).tolist()} "
+                    f"differ from k_per_class={cfg.k_per_class}; using the generator's images.",
+                    stacklevel=2,
+                )
+        elif cfg.k_per_class is not None:
+            train_sel = _subsample_indices(y_tr_all, cfg.k_per_class, cfg.subsample_seed)
+    elif cfg.k_per_class is not None:
+        train_sel = _subsample_indices(y_tr_all, cfg.k_per_class, cfg.subsample_seed)
+    x_tr, y_tr = x_tr_all[train_sel], y_tr_all[train_sel]
+    if synthetic_items:
+        x_sy, y_sy = _materialise(synthetic_items, transform, "synthetic", cfg.progress)
+        if x_sy.shape[1:] != x_tr.shape[1:]:
+            raise ValueError(
+                f"run_evaluation: synthetic images {tuple(x_sy.shape[1:])} and real {tuple(x_tr.shape[1:])} differ."
+            )
+        if y_sy.max() >= num_classes:
+            raise ValueError(f"run_evaluation: synthetic label {y_sy.max()} outside [0, {num_classes}).")
+    else:
+        x_sy, y_sy = x_tr[:0], y_tr[:0]
+    in_ch, image_size = int(x_tr.shape[1]), tuple(int(s) for s in x_tr.shape[2:])
+    logger.info("real train %s, val %s, test %s, synthetic %s", len(y_tr), len(y_va), len(y_te), len(y_sy))
+
+    real_items, val_items, test_items = _as_items(x_tr, y_tr), _as_items(x_va, y_va), _as_items(x_te, y_te)
+    syn_items = _as_items(x_sy, y_sy)
+    aug_factory = augmentation or (lambda s: _default_augmentation(cfg, image_size, s))
+
+    # ---- arms x seeds
+    from monai_medienet.data import mix_real_synthetic
+
+    arm_results: dict[str, Any] = {}
+    probs: dict[str, list[np.ndarray]] = {}
+    keep: dict[str, torch.nn.Module] = {}
+    n_runs = len(cfg.arms) * len(cfg.seeds)
+    run_i = 0
+    for arm in cfg.arms:
+        spec = parse_arm(arm)
+        probs[arm], runs = [], []
+        for seed in cfg.seeds:
+            run_i += 1
+            n_syn_total = int(round(cfg.synthetic_ratio * len(real_items))) if spec["syn"] else 0
+            if spec["syn"]:
+                mixed = mix_real_synthetic(
+                    real_items, syn_items, ratio=cfg.synthetic_ratio, seed=seed, class_balanced=cfg.class_balanced
+                )
+                train_items = mixed if spec["real"] else [it for it in mixed if it["synthetic"] == 1]
+            else:
+                train_items = list(real_items)
+            if not train_items:
+                raise ValueError(f"run_evaluation: arm {arm!r} has no training images (synthetic_ratio=0?).")
+            tf = _Augment(aug_factory(seed)) if spec["aug"] else None
+            train_ds = Dataset(train_items, transform=tf) if tf is not None else Dataset(train_items)
+            torch.manual_seed(seed)
+            net = build_classifier(cfg.classifier, in_ch, num_classes, min(image_size))
+            trained = train_classifier(
+                net,
+                train_ds,
+                val_items,
+                num_classes,
+                max_steps=cfg.max_steps,
+                batch_size=cfg.batch_size,
+                lr=cfg.lr,
+                weight_decay=cfg.weight_decay,
+                val_interval=cfg.val_interval,
+                patience=cfg.patience,
+                seed=seed,
+                device=device,
+                bf16=cfg.bf16,
+                num_workers=cfg.num_workers,
+                progress=cfg.progress,
+                desc=f"[{run_i}/{n_runs}] {arm} seed {seed}",
+            )
+            p, lab = predict_proba(trained.network, test_items, cfg.batch_size, device, cfg.bf16)
+            if not np.array_equal(lab, y_te):
+                raise RuntimeError("run_evaluation: test order changed during prediction.")
+            probs[arm].append(p)
+            n_syn_used = sum(1 for it in train_items if it.get("synthetic") == 1)
+            runs.append(
+                {
+                    "seed": seed,
+                    "best_val_auroc": trained.best_val_auroc,
+                    "best_step": trained.best_step,
+                    "steps_run": trained.steps_run,
+                    "n_train_real": len(train_items) - n_syn_used,
+                    "n_train_synthetic": n_syn_used,
+                    "n_synthetic_requested": n_syn_total,
+                    "val_history": [[int(s), float(v)] for s, v in trained.history],
+                }
+            )
+            if seed == cfg.seeds[0]:
+                keep[arm] = trained.network.cpu()
+        arm_results[arm] = {"ingredients": spec, "runs": runs}
+
+    # ---- statistics
+    idx = bootstrap_indices(len(y_te), cfg.n_boot, seed=12345, strata=y_te)
+    for arm in cfg.arms:
+        arm_results[arm]["metrics"] = bootstrap_arm(y_te, probs[arm], confidence=cfg.confidence, indices=idx)
+    deltas: dict[str, Any] = {}
+    for a, b in cfg.deltas:
+        if a in probs and b in probs:
+            deltas[f"{a} - {b}"] = paired_bootstrap_difference(
+                y_te, probs[a], probs[b], confidence=cfg.confidence, indices=idx
+            )
+
+    # ---- fidelity / diversity / memorisation / explanations
+    real_arm = next((a for a in cfg.arms if parse_arm(a) == {"real": True, "syn": False, "aug": False}), None)
+    real_arm = real_arm or next((a for a in cfg.arms if not parse_arm(a)["syn"]), None)
+    syn_arm = next((a for a in cfg.arms if parse_arm(a)["syn"] and parse_arm(a)["real"]), None)
+    fidelity: dict[str, Any] = {}
+    memo: dict[str, Any] = {}
+    artifacts: dict[str, Any] = {
+        "test_labels": y_te,
+        "probs": probs,
+        "real_train_images": x_tr,
+        "real_train_labels": y_tr,
+        "synthetic_images": x_sy,
+        "synthetic_labels": y_sy,
+    }
+    feat_net = ClassifierFeatureExtractor(keep[real_arm]) if real_arm is not None else None
+    if len(y_sy) > 1:
+        f_tr = f_te = f_sy = None
+        if feat_net is not None:
+            f_tr = extract_features(feat_net, x_tr, cfg.batch_size, device)
+            f_te = extract_features(feat_net, x_te, cfg.batch_size, device)
+            f_va = extract_features(feat_net, x_va, cfg.batch_size, device)
+            f_sy = extract_features(feat_net, x_sy, cfg.batch_size, device)
+        if cfg.fidelity:
+            fidelity = _fidelity(cfg, device, x_sy, y_sy, x_tr, y_tr, x_va, x_te, y_te, class_names, f_sy, f_va, f_te)
+        pix = memorization_check(x_sy, x_tr, x_te, cfg.memorization_percentile, space="pixel")
+        memo["pixel"] = pix.summary()
+        artifacts["nn_pixel"] = {"distance": pix.syn_nn_distance, "index": pix.syn_nn_index}
+        if f_sy is not None:
+            feat = memorization_check(f_sy, f_tr, f_te, cfg.memorization_percentile, space="feature")
+            memo["feature"] = feat.summary()
+            memo["feature"]["extractor"] = f"penultimate layer of the {real_arm!r} classifier (seed {cfg.seeds[0]})"
+        flagged = sorted(
+            set(memo["pixel"]["flagged_indices"]) | set(memo.get("feature", {}).get("flagged_indices", []))
+        )
+        memo["flagged_union"] = flagged
+    if cfg.gradcam_images > 0 and real_arm is not None:
+        shown = [real_arm] + ([syn_arm] if syn_arm is not None else [])
+        sel = select_explanation_images(y_te, cfg.gradcam_images, seed=0)
+        cams = gradcam_maps({a: keep[a] for a in shown}, x_te[sel], y_te[sel], device=device)
+        artifacts["gradcam"] = {"images": x_te[sel].numpy(), "labels": y_te[sel], "maps": cams, "indices": sel}
+
+    results = {
+        "settings": {
+            **cfg.to_dict(),
+            "classes": class_names,
+            "device": str(device),
+            "image_shape": [in_ch, *image_size],
+            "n_train_real": int(len(y_tr)),
+            "n_train_real_per_class": np.bincount(y_tr, minlength=num_classes).tolist(),
+            "n_val": int(len(y_va)),
+            "n_test": int(len(y_te)),
+            "n_test_per_class": np.bincount(y_te, minlength=num_classes).tolist(),
+            "n_synthetic_pool": int(len(y_sy)),
+            "n_synthetic_pool_per_class": np.bincount(y_sy, minlength=num_classes).tolist() if len(y_sy) else [],
+            "output_head": f"{num_classes} logits + cross-entropy; binary score = softmax probability of class 1",
+            "decision_rule": "argmax (0.5 threshold for 2 classes); class 1 positive for sensitivity/specificity",
+            "bootstrap": (
+                f"{cfg.n_boot} stratified (by class) resamples of the {len(y_te)} test images; per resample the "
+                "metric of every seed is computed on the same images and averaged over seeds; percentile "
+                f"{int(cfg.confidence * 100)}% interval; differences pair the same images and the same seeds"
+            ),
+            "versions": _versions(),
+        },
+        "seeds": list(cfg.seeds),
+        "leakage_check": leakage,
+        "arms": arm_results,
+        "deltas": deltas,
+        "fidelity": fidelity,
+        "memorization": memo,
+        "runtime_seconds": round(time.time() - t0, 1),
+        "artifacts": artifacts,
+    }
+    if output_dir is not None:
+        from .report import write_report
+
+        results["files"] = write_report(results, output_dir)
+    return results
+
+
+def _fidelity(
+    cfg: EvaluationConfig,
+    device: torch.device,
+    x_sy: torch.Tensor,
+    y_sy: np.ndarray,
+    x_tr: torch.Tensor,
+    y_tr: np.ndarray,
+    x_va: torch.Tensor,
+    x_te: torch.Tensor,
+    y_te: np.ndarray,
+    class_names: list[str],
+    f_sy: np.ndarray | None,
+    f_va: np.ndarray | None,
+    f_te: np.ndarray | None,
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if f_sy is not None:
+        out["in_domain"] = {
+            "extractor": "penultimate layer of the real-only classifier (first seed)",
+            "fid_synthetic_vs_test": frechet_distance_from_features(f_sy, f_te),
+            "fid_val_vs_test_reference": frechet_distance_from_features(f_va, f_te),
+            "precision_recall_synthetic_vs_test": precision_recall(f_te, f_sy, k=cfg.pr_k),
+            "precision_recall_val_vs_test_reference": precision_recall(f_te, f_va, k=cfg.pr_k),
+            "feature_dim": int(f_sy.shape[1]),
+        }
+    if cfg.inception_fid:
+        i_sy = _stratified_cap(y_sy, cfg.fid_max_images, 1)
+        i_te = _stratified_cap(y_te, cfg.fid_max_images, 2)
+        i_va = np.arange(min(len(x_va), cfg.fid_max_images))
+        try:
+            dims = sorted(set(cfg.fid_feature_dims) | {2048})
+            from monai_medienet.metrics.fid import _MultiDimInception
+
+            ext = _MultiDimInception(dims)
+            feats = {
+                n: extract_features(ext, x, 16, device, cfg.progress, f"Inception {n}")
+                for n, x in (("synthetic", x_sy[i_sy]), ("test", x_te[i_te]), ("val", x_va[i_va]))
+            }
+            res: dict[str, Any] = {"n_synthetic": len(i_sy), "n_test": len(i_te), "n_val": len(i_va)}
+            start = 0
+            for d in dims:
+                sl = slice(start, start + d)
+                res[f"fid_{d}_synthetic_vs_test"] = frechet_distance_from_features(
+                    feats["synthetic"][:, sl], feats["test"][:, sl]
+                )
+                res[f"fid_{d}_val_vs_test_reference"] = frechet_distance_from_features(
+                    feats["val"][:, sl], feats["test"][:, sl]
+                )
+                start += d
+            res["precision_recall_synthetic_vs_test"] = precision_recall(
+                feats["test"][:, -2048:], feats["synthetic"][:, -2048:], k=cfg.pr_k
+            )
+            res["precision_recall_val_vs_test_reference"] = precision_recall(
+                feats["test"][:, -2048:], feats["val"][:, -2048:], k=cfg.pr_k
+            )
+            res["note"] = "FID is biased upwards for small N; compare with the real val-vs-test reference at equal N"
+            out["inception"] = res
+        except FileNotFoundError as e:
+            out["inception"] = {"error": str(e)}
+    div: dict[str, Any] = {}
+    for c, name in enumerate(class_names):
+        entry = {}
+        for label, x, y in (("synthetic", x_sy, y_sy), ("real_train", x_tr, y_tr), ("real_test", x_te, y_te)):
+            xc = x[y == c]
+            if len(xc) >= 2:
+                entry[label] = ms_ssim_diversity(xc, num_pairs=cfg.diversity_pairs, seed=c)
+        div[name] = entry
+    out["diversity_ms_ssim"] = div
+    return out
+
+
+def _versions() -> dict[str, str]:
+    import monai
+
+    import monai_medienet
+
+    return {
+        "monai_medienet": str(getattr(monai_medienet, "__version__", "unknown")),
+        "monai": monai.__version__,
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+    }

@@ -1,0 +1,396 @@
+"""Write the evaluation report: ``results.json``, ``report.md`` (tables) and matplotlib figures (Agg backend)."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+__all__ = ["plot_auroc_bars", "plot_roc_curves", "write_report"]
+
+_METRICS = ("auroc", "accuracy", "sensitivity", "specificity")
+
+
+def _jsonable(x: Any) -> Any:
+    if isinstance(x, Mapping):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return _jsonable(x.tolist())
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, np.floating | float):
+        v = float(x)
+        return v if math.isfinite(v) else None
+    if isinstance(x, np.bool_):
+        return bool(x)
+    if isinstance(x, str | int | bool) or x is None:
+        return x
+    return str(x)
+
+
+def _fmt(v: Any, nd: int = 3) -> str:
+    return "n/a" if v is None or (isinstance(v, float) and not math.isfinite(v)) else f"{v:.{nd}f}"
+
+
+def _ci(d: Mapping, key: str = "mean") -> str:
+    return f"{_fmt(d[key])} [{_fmt(d['ci_low'])}, {_fmt(d['ci_high'])}]"
+
+
+def _roc(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(-scores, kind="stable")
+    s, y = scores[order], labels[order].astype(bool)
+    distinct = np.r_[np.flatnonzero(np.diff(s)), len(s) - 1]
+    tps = np.cumsum(y)[distinct]
+    fps = (distinct + 1) - tps
+    tpr = np.r_[0.0, tps / max(1, y.sum())]
+    fpr = np.r_[0.0, fps / max(1, (~y).sum())]
+    return fpr, tpr
+
+
+def plot_auroc_bars(results: Mapping[str, Any], path: str | Path) -> Path:
+    """Bar chart of seed-averaged test AUROC per arm with bootstrap CIs and the per-seed values as dots.
+
+    Args:
+        results: the dict returned by :func:`~monai_medienet.evaluation.run_evaluation`.
+        path: PNG file to write.
+
+    Returns:
+        The path written.
+    """
+    arms = list(results["arms"])
+    m = [results["arms"][a]["metrics"]["auroc"] for a in arms]
+    means = np.array([d["mean"] for d in m])
+    err = np.array([[d["mean"] - d["ci_low"] for d in m], [d["ci_high"] - d["mean"] for d in m]])
+    fig, ax = plt.subplots(figsize=(1.6 * len(arms) + 2, 4))
+    colors = plt.cm.tab10(np.arange(len(arms)))
+    ax.bar(range(len(arms)), means, yerr=err, capsize=6, color=colors, alpha=0.8, edgecolor="black")
+    for i, d in enumerate(m):
+        vals = d["seed_values"]
+        ax.scatter(np.full(len(vals), i) + np.linspace(-0.15, 0.15, len(vals)), vals, color="black", s=14, zorder=3)
+        ax.text(i, d["ci_high"] + 0.01, f"{d['mean']:.3f}", ha="center", va="bottom", fontsize=9)
+    ax.set_xticks(range(len(arms)), arms)
+    lo = np.nanmin([d["ci_low"] for d in m] + [min(d["seed_values"]) for d in m])
+    ax.set_ylim(max(0.0, lo - 0.1), 1.05)
+    ax.axhline(0.5, color="grey", lw=0.8, ls="--")
+    ax.set_ylabel("test AUROC")
+    k = results["settings"].get("k_per_class")
+    ax.set_title(
+        f"Test AUROC per arm (mean of {len(results['seeds'])} seeds, {int(100 * results['settings']['confidence'])}% "
+        f"bootstrap CI; dots = seeds)\nk/class = {k if k is not None else 'all'}, "
+        f"{results['settings']['classifier']}, {results['settings']['max_steps']} steps",
+        fontsize=9,
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_roc_curves(results: Mapping[str, Any], path: str | Path) -> Path | None:
+    """ROC curves per arm (seed-averaged probabilities); one panel per class for more than two classes.
+
+    Args:
+        results: results dict with ``artifacts["probs"]`` and ``artifacts["test_labels"]``.
+        path: PNG file to write.
+
+    Returns:
+        The path, or ``None`` without artifacts.
+    """
+    art = results.get("artifacts") or {}
+    if "probs" not in art:
+        return None
+    y = np.asarray(art["test_labels"])
+    classes = results["settings"]["classes"]
+    panels = [1] if len(classes) == 2 else list(range(len(classes)))
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.2), squeeze=False)
+    for ax, c in zip(axes[0], panels):
+        for arm, plist in art["probs"].items():
+            p = np.mean(np.stack(plist), axis=0)[:, c]
+            fpr, tpr = _roc(y == c, p)
+            auc = results["arms"][arm]["metrics"]["auroc"]["mean"]
+            ax.plot(fpr, tpr, label=f"{arm} (AUROC {auc:.3f})" if len(panels) == 1 else arm)
+        ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--")
+        ax.set_xlabel("1 - specificity")
+        ax.set_ylabel("sensitivity")
+        ax.set_title(f"ROC: {classes[c]} vs rest" if len(panels) > 1 else f"ROC ({classes[c]} positive)")
+        ax.legend(fontsize=8, loc="lower right")
+        ax.set_aspect("equal")
+    fig.suptitle("Test ROC per arm (probabilities averaged over seeds)", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)
+
+
+def _show(ax: Any, img: np.ndarray) -> None:
+    img = np.asarray(img)
+    if img.shape[0] == 1:
+        ax.imshow(img[0], cmap="gray", vmin=0, vmax=1)
+    else:
+        ax.imshow(np.clip(np.moveaxis(img[:3], 0, -1), 0, 1))
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _montage(images: np.ndarray, ncol: int) -> np.ndarray:
+    n, c, h, w = images.shape
+    nrow = max(1, math.ceil(n / ncol))
+    out = np.ones((c, nrow * (h + 1), ncol * (w + 1)), dtype=np.float32)
+    for i in range(n):
+        r, q = divmod(i, ncol)
+        out[:, r * (h + 1) : r * (h + 1) + h, q * (w + 1) : q * (w + 1) + w] = images[i]
+    return out
+
+
+def _plot_samples(results: Mapping[str, Any], path: Path, per_class: int = 16) -> Path | None:
+    art = results.get("artifacts") or {}
+    xs, ys = art.get("synthetic_images"), art.get("synthetic_labels")
+    if xs is None or len(ys) == 0:
+        return None
+    xr, yr = np.asarray(art["real_train_images"]), np.asarray(art["real_train_labels"])
+    xs, ys = np.asarray(xs), np.asarray(ys)
+    classes = results["settings"]["classes"]
+    ncol = 4
+    fig, axes = plt.subplots(len(classes), 2, figsize=(6.4, 3.3 * len(classes)), squeeze=False)
+    rng = np.random.default_rng(0)
+    for c, name in enumerate(classes):
+        for j, (x, y, what) in enumerate(((xr, yr, "real train"), (xs, ys, "synthetic"))):
+            idx = np.flatnonzero(y == c)
+            idx = rng.choice(idx, size=min(per_class, len(idx)), replace=False) if len(idx) else idx
+            ax = axes[c, j]
+            if len(idx):
+                _show(ax, _montage(x[np.sort(idx)], ncol))
+            else:
+                ax.axis("off")
+            ax.set_title(f"{name}: {what} (n={int((y == c).sum())})", fontsize=8)
+    fig.suptitle("Random samples per class: real vs synthetic", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return path
+
+
+def _plot_nearest(results: Mapping[str, Any], path: Path, n: int = 8) -> Path | None:
+    art = results.get("artifacts") or {}
+    nn = art.get("nn_pixel")
+    if nn is None:
+        return None
+    xs, xr = np.asarray(art["synthetic_images"]), np.asarray(art["real_train_images"])
+    d, idx = np.asarray(nn["distance"]), np.asarray(nn["index"])
+    order = np.argsort(d)[:n]
+    memo = results["memorization"]["pixel"]
+    flagged = set(memo["flagged_indices"])
+    fig, axes = plt.subplots(2, len(order), figsize=(1.5 * len(order) + 0.5, 3.6), squeeze=False)
+    for j, s in enumerate(order):
+        _show(axes[0, j], xs[s])
+        _show(axes[1, j], xr[idx[s]])
+        mark = " FLAG" if s in flagged else ""
+        axes[0, j].set_title(f"syn #{s}{mark}\nd={d[s]:.2f}", fontsize=7, color="red" if mark else "black")
+        axes[1, j].set_xlabel(f"train #{idx[s]}", fontsize=7)
+    axes[0, 0].set_ylabel("synthetic", fontsize=8)
+    axes[1, 0].set_ylabel("nearest real\n(train)", fontsize=8)
+    fig.suptitle(
+        f"Closest synthetic/training pairs (pixel L2); threshold {memo['threshold']:.2f} = "
+        f"{memo['percentile']:g}th pct of real test->train; {memo['num_flagged']}/{memo['num_synthetic']} flagged",
+        fontsize=8,
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return path
+
+
+def _plot_gradcam(results: Mapping[str, Any], path: Path) -> Path | None:
+    g = (results.get("artifacts") or {}).get("gradcam")
+    if g is None:
+        return None
+    imgs, labels, maps = np.asarray(g["images"]), np.asarray(g["labels"]), g["maps"]
+    names = list(maps)
+    classes = results["settings"]["classes"]
+    probs = results["artifacts"].get("probs", {})
+    fig, axes = plt.subplots(
+        len(imgs), 1 + len(names), figsize=(2.1 * (1 + len(names)), 2.1 * len(imgs)), squeeze=False
+    )
+    for i in range(len(imgs)):
+        _show(axes[i, 0], imgs[i])
+        axes[i, 0].set_title(f"test #{int(g['indices'][i])}: {classes[int(labels[i])]}", fontsize=7)
+        for j, name in enumerate(names):
+            ax = axes[i, 1 + j]
+            _show(ax, imgs[i])
+            ax.imshow(maps[name][i], cmap="jet", alpha=0.45, vmin=0, vmax=1)
+            p = ""
+            if name in probs:
+                p = f", p={probs[name][0][int(g['indices'][i]), int(labels[i])]:.2f}"
+            ax.set_title(f"{name}{p}", fontsize=7)
+    fig.suptitle("Grad-CAM (layer4) for the true class; first seed's classifiers", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
+    s = results["settings"]
+    conf = int(100 * s["confidence"])
+    lines = [
+        "# MedIENet augmentation evaluation",
+        "",
+        f"Classes: {', '.join(s['classes'])}. Real training images per class: {s['n_train_real_per_class']} "
+        f"(k_per_class = {s['k_per_class'] if s['k_per_class'] is not None else 'all'}); validation {s['n_val']}, "
+        f"test {s['n_test']} {s['n_test_per_class']}; synthetic pool {s['n_synthetic_pool']}.",
+        f"Classifier {s['classifier']} from scratch, {s['max_steps']} steps (same budget every arm), batch "
+        f"{s['batch_size']}, Adam lr {s['lr']}, early stopping on real val AUROC every {s['val_interval']} steps "
+        f"(patience {s['patience']}), seeds {results['seeds']}, bf16 {s['bf16']}, device {s['device']}.",
+        f"Synthetic:real ratio {s['synthetic_ratio']} (class balanced {s['class_balanced']}); "
+        f"augmentation: rotation ±{s['rotate_degrees']}°, crop scale {s['crop_scale']}, intensity jitter "
+        f"{s['intensity_jitter']}, flip axes {s['flip_axes'] or 'none'}.",
+        "Leakage check: "
+        + ("passed" if results["leakage_check"].get("checked") else "not run (no generator checkpoint)")
+        + ".",
+        "",
+        f"## Test metrics per arm (mean over seeds, {conf}% bootstrap CI)",
+        "",
+        "| arm | AUROC | accuracy | sensitivity | specificity | seed AUROCs | best val AUROC | steps run |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for arm, r in results["arms"].items():
+        m = r["metrics"]
+        seeds = ", ".join(_fmt(v) for v in m["auroc"]["seed_values"])
+        val = ", ".join(_fmt(x["best_val_auroc"]) for x in r["runs"])
+        steps = ", ".join(str(x["steps_run"]) for x in r["runs"])
+        lines.append(
+            f"| {arm} | {_ci(m['auroc'])} | {_ci(m['accuracy'])} | {_ci(m['sensitivity'])} | "
+            f"{_ci(m['specificity'])} | {seeds} | {val} | {steps} |"
+        )
+    if results["deltas"]:
+        lines += [
+            "",
+            f"## Paired differences (same test images, same seeds; {conf}% bootstrap CI)",
+            "",
+            "| comparison | Δ AUROC | Δ accuracy | Δ sensitivity | Δ specificity | P(Δ AUROC ≤ 0) |",
+            "|---|---|---|---|---|---|",
+        ]
+        for name, d in results["deltas"].items():
+            lines.append(
+                f"| {name} | {_ci(d['auroc'], 'delta')} | {_ci(d['accuracy'], 'delta')} | "
+                f"{_ci(d['sensitivity'], 'delta')} | {_ci(d['specificity'], 'delta')} | "
+                f"{_fmt(d['auroc']['prob_le_0'])} |"
+            )
+    fid = results.get("fidelity") or {}
+    if fid:
+        lines += ["", "## Fidelity and diversity", ""]
+        inc = fid.get("inception")
+        if inc and "error" not in inc:
+            lines += ["| Inception | synthetic vs test | real val vs test (reference) |", "|---|---|---|"]
+            for k in sorted(x for x in inc if x.startswith("fid_") and x.endswith("_synthetic_vs_test")):
+                d = k.split("_")[1]
+                lines.append(f"| FID-{d} | {_fmt(inc[k], 2)} | {_fmt(inc[f'fid_{d}_val_vs_test_reference'], 2)} |")
+            ps, pr = inc["precision_recall_synthetic_vs_test"], inc["precision_recall_val_vs_test_reference"]
+            lines.append(f"| precision (k={ps['k']}) | {_fmt(ps['precision'])} | {_fmt(pr['precision'])} |")
+            lines.append(f"| recall (k={ps['k']}) | {_fmt(ps['recall'])} | {_fmt(pr['recall'])} |")
+            lines.append(
+                f"\nInception sets: {inc['n_synthetic']} synthetic, {inc['n_test']} test, {inc['n_val']} val. "
+                f"{inc['note']}."
+            )
+        elif inc:
+            lines.append(f"Inception FID not computed: {inc['error']}")
+        dom = fid.get("in_domain")
+        if dom:
+            ps, pr = dom["precision_recall_synthetic_vs_test"], dom["precision_recall_val_vs_test_reference"]
+            lines += [
+                "",
+                f"In-domain features ({dom['extractor']}, {dom['feature_dim']}-d):",
+                "",
+                "| in-domain | synthetic vs test | real val vs test (reference) |",
+                "|---|---|---|",
+                f"| FID | {_fmt(dom['fid_synthetic_vs_test'], 3)} | {_fmt(dom['fid_val_vs_test_reference'], 3)} |",
+                f"| precision | {_fmt(ps['precision'])} | {_fmt(pr['precision'])} |",
+                f"| recall | {_fmt(ps['recall'])} | {_fmt(pr['recall'])} |",
+            ]
+        div = fid.get("diversity_ms_ssim")
+        if div:
+            lines += [
+                "",
+                "Mean pairwise MS-SSIM per class (lower = more diverse):",
+                "",
+                "| class | synthetic | real train | real test |",
+                "|---|---|---|---|",
+            ]
+            for c, e in div.items():
+                cells = [
+                    _fmt(e[k]["ms_ssim_mean"]) if k in e else "n/a" for k in ("synthetic", "real_train", "real_test")
+                ]
+                lines.append(f"| {c} | " + " | ".join(cells) + " |")
+    memo = results.get("memorization") or {}
+    if memo:
+        lines += [
+            "",
+            "## Memorisation",
+            "",
+            "| space | threshold (pct of test→train NN) | fraction of synthetic below | flagged | exact copies | "
+            "median syn→train NN | median test→train NN |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for space in ("pixel", "feature"):
+            if space in memo:
+                m = memo[space]
+                lines.append(
+                    f"| {space} | {_fmt(m['threshold'])} ({m['percentile']:g}th) | {_fmt(m['fraction_below'])} | "
+                    f"{m['num_flagged']}/{m['num_synthetic']} | {m['num_exact_copies']} | "
+                    f"{_fmt(m['syn_nn_distance_median'])} | {_fmt(m['test_nn_distance_median'])} |"
+                )
+        lines.append(
+            f"\nFlagged synthetic indices (union, drop before release): {memo.get('flagged_union', [])[:50]}"
+            + (" …" if len(memo.get("flagged_union", [])) > 50 else "")
+        )
+    if figures:
+        lines += ["", "## Figures", ""]
+        for title, f in figures.items():
+            lines.append(f"![{title}]({f})")
+    lines += ["", f"Bootstrap: {s['bootstrap']}.", f"Runtime {results.get('runtime_seconds', 'n/a')} s.", ""]
+    return "\n".join(lines)
+
+
+def write_report(results: Mapping[str, Any], output_dir: str | Path) -> dict[str, str]:
+    """Write ``results.json``, ``report.md`` and the figures.
+
+    ``results["artifacts"]`` (arrays behind the figures) is not written to JSON; figures needing it are skipped when
+    it is absent (e.g. for results re-loaded from JSON).
+
+    Args:
+        results: the dict returned by :func:`~monai_medienet.evaluation.run_evaluation`.
+        output_dir: target folder (created).
+
+    Returns:
+        ``{"results_json": path, "report_md": path, "<figure>": path, ...}``.
+    """
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    figures: dict[str, str] = {}
+    plots = {
+        "AUROC per arm": ("auroc_bars.png", plot_auroc_bars),
+        "ROC curves": ("roc_curves.png", plot_roc_curves),
+        "Samples real vs synthetic": ("samples.png", _plot_samples),
+        "Nearest training images": ("nearest_neighbours.png", _plot_nearest),
+        "Grad-CAM": ("gradcam.png", _plot_gradcam),
+    }
+    for title, (fname, fn) in plots.items():
+        if fn(results, out / fname) is not None:
+            figures[title] = fname
+    (out / "report.md").write_text(_markdown(results, figures))
+    payload = {k: v for k, v in results.items() if k not in ("artifacts", "files")}
+    payload["figures"] = figures
+    (out / "results.json").write_text(json.dumps(_jsonable(payload), indent=2))
+    files = {"results_json": str(out / "results.json"), "report_md": str(out / "report.md")}
+    files.update({f: str(out / f) for f in figures.values()})
+    return files

@@ -1,0 +1,298 @@
+"""Classification metrics and bootstrap confidence intervals (per arm, and paired differences between arms).
+
+Bootstrap method (used by :func:`bootstrap_arm` and :func:`paired_bootstrap_difference`):
+
+- the unit of resampling is the **test image**; resamples are drawn with replacement *within each class*
+  (stratified, so every resample keeps the class counts of the test set and AUROC is always defined);
+- within one resample, the metric is computed for every seed's predictions on the *same* resampled images and
+  averaged over seeds, so the interval is for the seed-averaged metric (the quantity reported as the point
+  estimate); the between-seed spread is reported separately (``seed_values``, ``seed_std``);
+- a paired difference uses the same resampled images for both arms and pairs seed ``s`` of arm A with seed ``s``
+  of arm B (same data order / initialisation seed), so test-set difficulty cancels;
+- the interval is the percentile interval of the ``B`` resampled statistics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from scipy.stats import rankdata
+
+__all__ = [
+    "METRIC_NAMES",
+    "binary_auroc",
+    "bootstrap_arm",
+    "bootstrap_ci",
+    "bootstrap_indices",
+    "classification_metrics",
+    "multiclass_auroc",
+    "paired_bootstrap_difference",
+]
+
+METRIC_NAMES: tuple[str, ...] = ("auroc", "accuracy", "sensitivity", "specificity")
+
+
+def binary_auroc(labels: np.ndarray, scores: np.ndarray) -> float:
+    """AUROC of ``scores`` for ``labels == 1`` (Mann-Whitney U with mid-ranks for ties).
+
+    Args:
+        labels: ``(N,)`` in {0, 1}.
+        scores: ``(N,)`` higher = more likely positive.
+
+    Returns:
+        AUROC in ``[0, 1]``; ``nan`` when only one class is present.
+    """
+    y = np.asarray(labels).astype(bool)
+    n1 = int(y.sum())
+    n0 = len(y) - n1
+    if n1 == 0 or n0 == 0:
+        return float("nan")
+    r = rankdata(np.asarray(scores, dtype=np.float64))
+    return float((r[y].sum() - n1 * (n1 + 1) / 2.0) / (n1 * n0))
+
+
+def multiclass_auroc(labels: np.ndarray, probs: np.ndarray) -> float:
+    """AUROC: binary (``K == 2``: score = probability of class 1) or macro one-vs-rest mean over classes (``K > 2``,
+    as ``sklearn.metrics.roc_auc_score(multi_class="ovr", average="macro")``).
+
+    Args:
+        labels: ``(N,)`` integer labels in ``[0, K)``.
+        probs: ``(N, K)`` class probabilities.
+
+    Returns:
+        AUROC (``nan`` when undefined).
+    """
+    probs = np.asarray(probs)
+    labels = np.asarray(labels)
+    if probs.shape[1] == 2:
+        return binary_auroc(labels == 1, probs[:, 1])
+    return float(np.nanmean([binary_auroc(labels == k, probs[:, k]) for k in range(probs.shape[1])]))
+
+
+def classification_metrics(labels: np.ndarray, probs: np.ndarray) -> dict[str, float]:
+    """AUROC, accuracy, sensitivity and specificity of probabilistic predictions.
+
+    Hard decisions are ``argmax`` (a 0.5 threshold for two classes). For two classes class 1 is "positive"
+    (e.g. pneumonia); for ``K > 2`` sensitivity and specificity are macro one-vs-rest averages.
+
+    Args:
+        labels: ``(N,)`` integer labels.
+        probs: ``(N, K)`` probabilities.
+
+    Returns:
+        ``{"auroc", "accuracy", "sensitivity", "specificity"}``.
+
+    Raises:
+        ValueError: when shapes disagree.
+    """
+    labels = np.asarray(labels).astype(np.int64).reshape(-1)
+    probs = np.asarray(probs, dtype=np.float64)
+    if probs.ndim != 2 or probs.shape[0] != labels.shape[0] or probs.shape[1] < 2:
+        raise ValueError(
+            f"classification_metrics: probs must be (N, K>=2) matching labels (N,), "
+            f"got {probs.shape} and {labels.shape}."
+        )
+    pred = probs.argmax(axis=1)
+    classes = [1] if probs.shape[1] == 2 else list(range(probs.shape[1]))
+    sens, spec = [], []
+    for k in classes:
+        pos, neg = labels == k, labels != k
+        sens.append(np.mean(pred[pos] == k) if pos.any() else np.nan)
+        spec.append(np.mean(pred[neg] != k) if neg.any() else np.nan)
+    return {
+        "auroc": multiclass_auroc(labels, probs),
+        "accuracy": float(np.mean(pred == labels)),
+        "sensitivity": float(np.nanmean(sens)),
+        "specificity": float(np.nanmean(spec)),
+    }
+
+
+def bootstrap_indices(
+    n: int, n_boot: int = 1000, seed: int = 0, strata: np.ndarray | Sequence[int] | None = None
+) -> np.ndarray:
+    """Bootstrap resamples of ``range(n)`` (with replacement), optionally stratified.
+
+    Args:
+        n: number of units (test images).
+        n_boot: number of resamples ``B``.
+        seed: RNG seed.
+        strata: ``(n,)`` stratum of each unit (e.g. labels); each stratum is resampled within itself.
+
+    Returns:
+        ``(B, n)`` integer index array.
+
+    Raises:
+        ValueError: when ``n < 1`` or ``n_boot < 1`` or strata length differs.
+    """
+    if n < 1 or n_boot < 1:
+        raise ValueError(f"bootstrap_indices: need n >= 1 and n_boot >= 1, got n={n}, n_boot={n_boot}.")
+    rng = np.random.default_rng(seed)
+    if strata is None:
+        return rng.integers(0, n, size=(n_boot, n))
+    strata = np.asarray(strata).reshape(-1)
+    if len(strata) != n:
+        raise ValueError(f"bootstrap_indices: strata has length {len(strata)}, expected {n}.")
+    out = np.empty((n_boot, n), dtype=np.int64)
+    for s in np.unique(strata):
+        members = np.flatnonzero(strata == s)
+        out[:, members] = members[rng.integers(0, len(members), size=(n_boot, len(members)))]
+    return out
+
+
+def _interval(samples: np.ndarray, confidence: float) -> tuple[float, float]:
+    a = (1.0 - confidence) / 2.0
+    lo, hi = np.nanpercentile(samples, [100 * a, 100 * (1 - a)])
+    return float(lo), float(hi)
+
+
+def bootstrap_ci(
+    statistic: Callable[[np.ndarray], float],
+    n: int,
+    n_boot: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+    strata: np.ndarray | Sequence[int] | None = None,
+) -> dict[str, float]:
+    """Percentile bootstrap interval of any statistic of ``n`` units.
+
+    Args:
+        statistic: maps an index array (a resample of ``range(n)``) to a number.
+        n: number of units.
+        n_boot: resamples.
+        confidence: interval level, e.g. 0.95.
+        seed: RNG seed.
+        strata: optional strata for a stratified bootstrap.
+
+    Returns:
+        ``{"value": statistic(all units), "ci_low", "ci_high", "n_boot", "confidence"}``.
+
+    Raises:
+        ValueError: when ``confidence`` is outside ``(0, 1)``.
+    """
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"bootstrap_ci: confidence must be in (0, 1), got {confidence}.")
+    idx = bootstrap_indices(n, n_boot, seed, strata)
+    samples = np.array([statistic(i) for i in idx], dtype=np.float64)
+    lo, hi = _interval(samples, confidence)
+    return {
+        "value": float(statistic(np.arange(n))),
+        "ci_low": lo,
+        "ci_high": hi,
+        "n_boot": int(n_boot),
+        "confidence": confidence,
+    }
+
+
+def _metric_samples(labels: np.ndarray, probs_per_seed: Sequence[np.ndarray], idx: np.ndarray) -> np.ndarray:
+    """``(B, S, M)`` metric values for every resample, seed and metric (order :data:`METRIC_NAMES`)."""
+    out = np.empty((len(idx), len(probs_per_seed), len(METRIC_NAMES)))
+    for b, ib in enumerate(idx):
+        for s, p in enumerate(probs_per_seed):
+            m = classification_metrics(labels[ib], p[ib])
+            out[b, s] = [m[k] for k in METRIC_NAMES]
+    return out
+
+
+def _check(labels: np.ndarray, probs_per_seed: Sequence[np.ndarray], who: str) -> np.ndarray:
+    labels = np.asarray(labels).astype(np.int64).reshape(-1)
+    if len(probs_per_seed) == 0:
+        raise ValueError(f"{who}: need predictions of at least one seed.")
+    for p in probs_per_seed:
+        if np.asarray(p).shape[0] != len(labels):
+            raise ValueError(f"{who}: predictions of shape {np.asarray(p).shape} do not match {len(labels)} labels.")
+    return labels
+
+
+def bootstrap_arm(
+    labels: np.ndarray,
+    probs_per_seed: Sequence[np.ndarray],
+    n_boot: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+    indices: np.ndarray | None = None,
+) -> dict[str, dict]:
+    """Seed-averaged test metrics of one arm with stratified test-image bootstrap intervals (see module doc).
+
+    Args:
+        labels: ``(N,)`` test labels.
+        probs_per_seed: one ``(N, K)`` probability array per seed (same test images, same order).
+        n_boot: resamples (ignored when ``indices`` is given).
+        confidence: interval level.
+        seed: bootstrap RNG seed.
+        indices: precomputed ``(B, N)`` resamples (share them across arms to pair).
+
+    Returns:
+        ``{metric: {"mean", "ci_low", "ci_high", "seed_values", "seed_std"}}`` for :data:`METRIC_NAMES`.
+    """
+    labels = _check(labels, probs_per_seed, "bootstrap_arm")
+    idx = bootstrap_indices(len(labels), n_boot, seed, labels) if indices is None else indices
+    per_seed = [classification_metrics(labels, p) for p in probs_per_seed]
+    samples = _metric_samples(labels, probs_per_seed, idx).mean(axis=1)  # (B, M)
+    out = {}
+    for m, name in enumerate(METRIC_NAMES):
+        vals = [float(d[name]) for d in per_seed]
+        lo, hi = _interval(samples[:, m], confidence)
+        out[name] = {
+            "mean": float(np.mean(vals)),
+            "ci_low": lo,
+            "ci_high": hi,
+            "seed_values": vals,
+            "seed_std": float(np.std(vals, ddof=1)) if len(vals) > 1 else 0.0,
+        }
+    return out
+
+
+def paired_bootstrap_difference(
+    labels: np.ndarray,
+    probs_a: Sequence[np.ndarray],
+    probs_b: Sequence[np.ndarray],
+    n_boot: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+    indices: np.ndarray | None = None,
+) -> dict[str, dict]:
+    """Paired difference ``A - B`` of seed-averaged metrics on the same test images with a bootstrap interval.
+
+    Seeds are paired by position (``probs_a[s]`` with ``probs_b[s]``); each resample uses the same images for both.
+
+    Args:
+        labels: ``(N,)`` test labels.
+        probs_a: per-seed ``(N, K)`` probabilities of arm A.
+        probs_b: per-seed ``(N, K)`` probabilities of arm B (same number of seeds).
+        n_boot: resamples (ignored when ``indices`` is given).
+        confidence: interval level.
+        seed: bootstrap RNG seed.
+        indices: precomputed ``(B, N)`` resamples.
+
+    Returns:
+        ``{metric: {"delta", "ci_low", "ci_high", "prob_le_0", "seed_deltas"}}`` where ``prob_le_0`` is the fraction
+        of resampled differences ``<= 0`` (a one-sided bootstrap p-value for "A better than B").
+
+    Raises:
+        ValueError: when the arms have different numbers of seeds.
+    """
+    labels = _check(labels, probs_a, "paired_bootstrap_difference")
+    _check(labels, probs_b, "paired_bootstrap_difference")
+    if len(probs_a) != len(probs_b):
+        raise ValueError(
+            f"paired_bootstrap_difference: seeds must pair, got {len(probs_a)} and {len(probs_b)} prediction sets."
+        )
+    idx = bootstrap_indices(len(labels), n_boot, seed, labels) if indices is None else indices
+    sa = _metric_samples(labels, probs_a, idx)
+    sb = _metric_samples(labels, probs_b, idx)
+    diff = (sa - sb).mean(axis=1)  # (B, M)
+    ma = [classification_metrics(labels, p) for p in probs_a]
+    mb = [classification_metrics(labels, p) for p in probs_b]
+    out = {}
+    for m, name in enumerate(METRIC_NAMES):
+        deltas = [float(a[name] - b[name]) for a, b in zip(ma, mb)]
+        lo, hi = _interval(diff[:, m], confidence)
+        out[name] = {
+            "delta": float(np.mean(deltas)),
+            "ci_low": lo,
+            "ci_high": hi,
+            "prob_le_0": float(np.mean(diff[:, m] <= 0)),
+            "seed_deltas": deltas,
+        }
+    return out
