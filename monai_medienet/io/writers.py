@@ -116,9 +116,9 @@ class SyntheticImageWriter:
         fmt: ``"png"``, ``"nifti"`` or ``"dicom"``.
         bit_depth: 8 or 16 (integer quantisation of [0, 1]).
         overwrite: allow replacing existing image files.
-        provenance: defaults for the manifest's provenance columns (``guidance_scale``, ``sampler``, ``steps``,
-            ``checkpoint_sha256``) and anything else to store in ``manifest.json`` and in each file (plain JSON
-            types).
+        provenance: defaults for the manifest's provenance columns (``guidance_scale``, ``sampler``, ``steps`` or
+            ``num_inference_steps``, ``checkpoint_sha256`` — computed from ``provenance["checkpoint"]`` when that is
+            an existing file) and anything else to store in ``manifest.json`` and in each file (plain JSON types).
         flush_every: rewrite the manifest every this many writes (0: only on flush/close).
 
     Raises:
@@ -153,6 +153,7 @@ class SyntheticImageWriter:
         except TypeError as e:
             raise ValueError(f"SyntheticImageWriter: provenance must hold plain JSON types ({e}).") from e
         self.flush_every = int(flush_every)
+        self._defaults = self._provenance_defaults(self.provenance)
         self.package_version, self.monai_version = _versions()
         self.manifest_path = self.output_dir / "manifest.csv"
         self.sidecar_path = self.output_dir / "manifest.json"
@@ -169,6 +170,20 @@ class SyntheticImageWriter:
                         f"{self.class_map.classes!r}; use another output_dir."
                     )
             self.rows = [{k: ("" if v is None else v) for k, v in r.items()} for r in read_manifest(self.manifest_path)]
+
+    @staticmethod
+    def _provenance_defaults(provenance: dict) -> dict:
+        """Manifest provenance columns from the provenance dict (``num_inference_steps`` is accepted for ``steps``;
+        ``checkpoint_sha256`` is computed from a ``checkpoint`` file path when not given)."""
+        out = {k: provenance.get(k, "") for k in _PROVENANCE_COLUMNS}
+        if out["steps"] == "" and "num_inference_steps" in provenance:
+            out["steps"] = provenance["num_inference_steps"]
+        ckpt = provenance.get("checkpoint")
+        if out["checkpoint_sha256"] == "" and isinstance(ckpt, str) and os.path.isfile(ckpt):
+            from monai_medienet.data.fingerprints import file_sha256
+
+            out["checkpoint_sha256"] = file_sha256(ckpt)
+        return out
 
     # ------------------------------------------------------------------ public API
     def write(
@@ -214,7 +229,7 @@ class SyntheticImageWriter:
             "label": label,
             "class_name": class_name,
             "seed": int(seed),
-            **{k: self.provenance.get(k, "") for k in _PROVENANCE_COLUMNS},
+            **self._defaults,
             "package_version": self.package_version,
             "monai_version": self.monai_version,
             "format": self.fmt,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 
 import nibabel as nib
@@ -166,3 +167,13 @@ def test_fingerprint_of_written_image_matches_its_quantised_pixels(tmp_path):
         path = writer.write(img, 0, seed=0)
     quantised = np.rint(img.numpy() * 255).astype(np.uint8)
     assert item_fingerprint(str(path)) == item_fingerprint(quantised)
+
+
+def test_provenance_aliases_and_checkpoint_hash(tmp_path):
+    ckpt = tmp_path / "diffusion.pt"
+    ckpt.write_bytes(b"weights")
+    prov = {"checkpoint": str(ckpt), "num_inference_steps": 25, "sampler": "ddim", "guidance_scale": 1.0}
+    with SyntheticImageWriter(tmp_path / "out", CLASSES, provenance=prov) as writer:
+        writer.write(_img(), 0, seed=0)
+    row = read_manifest(tmp_path / "out")[0]
+    assert row["steps"] == 25 and row["checkpoint_sha256"] == hashlib.sha256(b"weights").hexdigest()
