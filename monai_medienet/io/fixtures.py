@@ -26,6 +26,7 @@ def write_test_dicom(
     study_uid: str | None = None,
     instance_number: int = 1,
     z: float = 0.0,
+    photometric: str = "MONOCHROME2",
 ) -> Path:
     """Write a single-frame monochrome DICOM file with pydicom.
 
@@ -38,6 +39,7 @@ def write_test_dicom(
         study_uid: StudyInstanceUID (new when ``None``).
         instance_number: InstanceNumber.
         z: third coordinate of ImagePositionPatient (slice position).
+        photometric: PhotometricInterpretation (``"MONOCHROME2"`` or ``"MONOCHROME1"``; pixels stored as given).
 
     Returns:
         The path written.
@@ -67,7 +69,7 @@ def write_test_dicom(
     ds.PixelSpacing = [1.0, 1.0]
     ds.SliceThickness = 1.0
     ds.SamplesPerPixel = 1
-    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.PhotometricInterpretation = photometric
     ds.Rows, ds.Columns = int(arr.shape[0]), int(arr.shape[1])
     ds.BitsAllocated = arr.dtype.itemsize * 8
     ds.BitsStored = ds.BitsAllocated

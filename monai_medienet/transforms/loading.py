@@ -108,6 +108,41 @@ def _channel_first_from_reader(arr: np.ndarray, meta: Mapping, kind: str, name: 
     return np.moveaxis(arr, int(channel_dim), 0)
 
 
+def _apply_monochrome1(arr: np.ndarray, path: Path) -> np.ndarray:
+    """Invert MONOCHROME1 DICOM (0 = white, common for CR/DX X-rays) so that higher values are brighter everywhere.
+
+    MONAI's ``PydicomReader`` returns stored values as is; the full stored range (BitsStored, PixelRepresentation,
+    rescale slope/intercept) is mirrored, so the result does not depend on the image content.
+    """
+    import pydicom
+
+    first = path
+    if path.is_dir():
+        files = sorted(f for f in path.iterdir() if f.is_file() and not f.name.startswith("."))
+        if not files:
+            return arr
+        first = files[0]
+    try:
+        ds = pydicom.dcmread(
+            first,
+            stop_before_pixels=True,
+            specific_tags=["PhotometricInterpretation", "BitsStored", "PixelRepresentation", "RescaleSlope",
+                           "RescaleIntercept"],
+        )  # fmt: skip
+    except Exception:  # the pixel read succeeded; a header we cannot re-read is left alone
+        return arr
+    if str(getattr(ds, "PhotometricInterpretation", "")).strip().upper() != "MONOCHROME1":
+        return arr
+    bits = int(getattr(ds, "BitsStored", 8 * arr.dtype.itemsize))
+    signed = int(getattr(ds, "PixelRepresentation", 0)) == 1
+    raw_min, raw_max = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
+    slope, intercept = float(getattr(ds, "RescaleSlope", 1.0)), float(getattr(ds, "RescaleIntercept", 0.0))
+    total = (raw_min + raw_max) * slope + 2 * intercept
+    if np.issubdtype(arr.dtype, np.integer) and float(total).is_integer():
+        return (np.int64(total) - arr.astype(np.int64)).astype(arr.dtype)
+    return (total - arr.astype(np.float64)).astype(np.result_type(arr.dtype, np.float32))
+
+
 def read_image_array(
     img: str | os.PathLike | np.ndarray | torch.Tensor,
     name: str | None = None,
@@ -116,6 +151,8 @@ def read_image_array(
     npz_key: str | None = None,
 ) -> tuple[np.ndarray, dict]:
     """Read one image (path or array) into a channel-first numpy array in its native dtype.
+
+    MONOCHROME1 DICOM is inverted (over the full stored range) so that bright means high everywhere.
 
     Args:
         img: a file path (PNG/JPEG/BMP/TIFF 8/16-bit, NIfTI 2D/3D, DICOM file or DICOM series folder, npy/npz) or an
@@ -137,7 +174,11 @@ def read_image_array(
     meta: dict = {}
     if isinstance(img, (np.ndarray, torch.Tensor)):
         label = name or "<array>"
-        arr = img.detach().cpu().numpy() if isinstance(img, torch.Tensor) else np.asarray(img)
+        if isinstance(img, torch.Tensor):
+            t = img.detach().cpu()
+            arr = (t.float() if t.dtype in (torch.bfloat16, torch.float16) else t).numpy()
+        else:
+            arr = np.asarray(img)
         if arr.ndim not in (3, 4):
             raise ImageLoadError(
                 f"{label}: an image array must be channel-first (C, H, W) or (C, H, W, D), got shape {arr.shape} "
@@ -171,6 +212,8 @@ def read_image_array(
         except Exception as e:  # readers raise many types; re-raise one clear error naming the file
             what = {"dicom": "DICOM", "nifti": "NIfTI", "pil": "image", "numpy": "numpy"}[kind]
             raise ImageLoadError(f"{label}: cannot read as {what} ({type(e).__name__}: {e}).") from e
+        if kind == "dicom":
+            arr = _apply_monochrome1(arr, path)
         if arr.dtype == object or arr.size == 0:
             raise ImageLoadError(f"{label}: no pixel data (dtype {arr.dtype}, shape {arr.shape}).")
         if kind != "numpy" and arr.ndim not in (2, 3, 4):

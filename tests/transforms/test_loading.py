@@ -57,6 +57,17 @@ def test_dicom_file_applies_rescale_and_extensionless_is_detected(tmp_path):
     np.testing.assert_array_equal(out, out2)
 
 
+def test_monochrome1_dicom_is_inverted_over_the_stored_range(tmp_path):
+    path = write_test_dicom(tmp_path / "m1.dcm", GREY16, photometric="MONOCHROME1")
+    out, _ = read_image_array(path)
+    assert out.dtype == np.uint16
+    np.testing.assert_array_equal(out[0], 65535 - GREY16)
+    path = write_test_dicom(tmp_path / "m1ct.dcm", VOL[..., 0], rescale=(2.0, -100.0), photometric="MONOCHROME1")
+    out, _ = read_image_array(path)
+    stored = VOL[..., 0].astype(np.float64) * 2.0 - 100.0
+    np.testing.assert_allclose(out[0], (-32768 + 32767) * 2.0 - 200.0 - stored)
+
+
 def test_dicom_series_folder_is_one_volume(tmp_path):
     folder = write_test_dicom_series(tmp_path / "series", VOL.astype(np.uint16) + 1000)
     img = LoadMedicalImage()(folder)
@@ -88,6 +99,8 @@ def test_arrays_pass_through_and_dict_version_keeps_other_keys():
     assert out["image"].meta["medienet_original_dtype"] == "uint8"
     native = LoadMedicalImage(dtype=None)(torch.from_numpy(GREY16.astype(np.int32))[None])
     assert native.dtype == torch.int32
+    half = LoadMedicalImage()(torch.rand(1, 4, 4, dtype=torch.bfloat16))  # generator outputs in bf16
+    assert half.dtype == torch.float32 and half.shape == (1, 4, 4)
 
 
 def test_wrong_rank_array_names_the_item():
