@@ -270,7 +270,7 @@ class ClassConditionalLatentDiffusionInferer(Inferer):
             warnings.warn(
                 f"{name}: DDPMScheduler is sampled on its full training schedule "
                 f"({scheduler.num_train_timesteps} steps), not {num_inference_steps}.",
-                stacklevel=2,
+                stacklevel=3,
             )
             num_inference_steps = scheduler.num_train_timesteps
         scheduler.set_timesteps(num_inference_steps, device=device)
