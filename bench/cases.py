@@ -221,7 +221,8 @@ def case_profile(profile: dict[str, Any], kind: str, dtype: str, image_size: int
     model = build_unet(profile, kind).eval().requires_grad_(False).to(dt)
     x, t, y = _forward_inputs(profile, image_size, 2 * profile["num_images"], dt)
     with torch.no_grad():
-        _call(model, kind, x, t, y)
+        for _ in range(3):  # warm-up: oneDNN creates its primitives on the first calls of each shape / dtype
+            _call(model, kind, x, t, y)
         with tprofile(activities=[ProfilerActivity.CPU]) as prof:
             for _ in range(2):
                 _call(model, kind, x, t, y)

@@ -274,7 +274,7 @@ def derived(results: list[dict]) -> dict[str, Any]:
                 fr = [
                     v[k]["gflops_achieved"] / v[peak_key]["gflops_best"]
                     for v in by_rep.values()
-                    if k in v and peak_key in v
+                    if k in v and peak_key in v and "gflops_achieved" in v[k]
                 ]
                 if fr:
                     out[f"forward_fraction_of_peak[{k}]"] = _stats(fr)

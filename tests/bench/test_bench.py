@@ -1,0 +1,158 @@
+"""The benchmark harness: planning, worker, aggregation (paired ratios), Markdown, and ``python -m bench --quick``.
+
+No timing assertions anywhere: the figures depend on the machine and its load; only structure and arithmetic are
+checked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+if str(REPO_ROOT) not in sys.path:  # `bench` is a top-level package of the repository, not installed
+    sys.path.insert(0, str(REPO_ROOT))
+
+from bench.__main__ import build_parser  # noqa: E402
+from bench.config import get_profile, latent_shape  # noqa: E402
+from bench.report import to_markdown  # noqa: E402
+from bench.runner import case_key, plan, summarise  # noqa: E402
+from bench.worker import run_spec  # noqa: E402
+
+
+def test_profiles_and_latent_shape():
+    full, quick = get_profile("full"), get_profile("quick")
+    assert full["num_images"] == 16 and full["ddim_steps"] == 50 and full["dpm_steps"] == 20
+    assert sorted(full["image_sizes"]) == [32, 64]
+    assert latent_shape(full, 64, 16) == (16, 4, 16, 16)
+    assert latent_shape(full, 32, 16) == (16, 4, 8, 8)
+    quick["num_images"] = -1  # a copy: the stored profile is untouched
+    assert get_profile("quick")["num_images"] == 2
+    with pytest.raises(ValueError, match="unknown profile"):
+        get_profile("huge")
+
+
+def test_plan_pairs_reference_and_medienet_cases():
+    rep, once = plan("full")
+    keys = [case_key(s) for s in rep]
+    assert len(keys) == len(set(keys))
+    for size in (32, 64):
+        for pipe in ("monai_ref", "medienet_default", "medienet_fast"):
+            assert f"sample[image_size={size},pipeline={pipe}]" in keys
+    assert "train[image_size=64,pipeline=monai_ref]" in keys and "train[image_size=64,pipeline=medienet_fast]" in keys
+    assert "matmul_peak[dtype=bf16]" in keys and "matmul_peak[dtype=fp32]" in keys
+    assert not any("compile=True" in k or "fast_compile" in k for k in keys)
+    assert {s["case"] for s in once} == {"agreement", "profile"}
+    rep_c, _ = plan("full", compile=True)
+    assert any("medienet_fast_compile" in case_key(s) for s in rep_c)
+    only, once_only = plan("quick", only=["train"])
+    assert {s["case"] for s in only} == {"train"} and once_only == []
+
+
+def _res(case, params, result, repeat, load=1.0):
+    return {
+        "case": case,
+        "params": params,
+        "result": result,
+        "ok": True,
+        "repeat": repeat,
+        "peak_rss_mb": 100.0 + repeat,
+        "loadavg_before": [load, 0, 0],
+        "loadavg_after": [load + 1, 0, 0],
+    }
+
+
+def test_summarise_medians_and_paired_ratios():
+    results = []
+    ref_ips, fast_ips = [2.0, 1.0, 4.0], [20.0, 12.0, 30.0]
+    for r in range(3):
+        results.append(_res("sample", {"pipeline": "monai_ref", "image_size": 64}, {"images_per_s": ref_ips[r]}, r))
+        results.append(
+            _res("sample", {"pipeline": "medienet_fast", "image_size": 64}, {"images_per_s": fast_ips[r]}, r)
+        )
+        results.append(_res("matmul_peak", {"dtype": "bf16"}, {"gflops_best": 100.0, "gflops_median": 90.0}, r))
+        fwd = {"gflops_achieved": 40.0 + r, "seconds": 1.0}
+        results.append(_res("forward", {"kind": "medienet", "dtype": "bf16", "image_size": 64}, fwd, r))
+        results.append(_res("forward", {"kind": "monai_cond", "dtype": "bf16", "image_size": 64}, {"seconds": 0.8}, r))
+    results.append({"case": "train", "params": {"pipeline": "monai_ref", "image_size": 64}, "ok": False, "error": "x"})
+    summary = summarise(results)
+    cases = summary["cases"]
+    ref = cases["sample[image_size=64,pipeline=monai_ref]"]
+    assert ref["images_per_s"] == {"median": 2.0, "min": 1.0, "max": 4.0, "n": 3}
+    assert ref["peak_rss_mb"]["max"] == 102.0
+    assert ref["loadavg_1min"]["min"] == 1.0 and ref["loadavg_1min"]["max"] == 2.0
+    assert not any(k.startswith("train[") for k in cases)  # failed cases are not summarised
+    der = summary["derived"]
+    speed = der["sampling_speedup[medienet_fast vs monai_ref, 64px]"]
+    # paired per repeat: 10, 12, 7.5 -> median 10 (not the ratio of medians, 20 / 2 = 10 by coincidence; check spread)
+    assert speed["median"] == pytest.approx(10.0) and speed["min"] == pytest.approx(7.5) and speed["max"] == 12.0
+    frac = der["forward_fraction_of_peak[forward[dtype=bf16,image_size=64,kind=medienet]]"]
+    assert frac["median"] == pytest.approx(0.41)
+    assert der["medienet_forward_overhead[bf16]"]["median"] == pytest.approx(0.25)
+    md = to_markdown(
+        {
+            "meta": {
+                "command": "python -m bench",
+                "started_utc": "t0",
+                "profile": "full",
+                "repeats": 3,
+                "isolated_subprocesses": True,
+                "processor": "cpu",
+                "cpu_count": 2,
+                "python": "3",
+                "loadavg_start": [1.0, 1.0, 1.0],
+                "loadavg_end": [2.0, 2.0, 2.0],
+            },
+            "summary": summary,
+        }
+    )
+    assert "| 64 | monai_ref | 2 [1-4] |" in md
+    assert "sampling_speedup[medienet_fast vs monai_ref, 64px] | 10 [7.5-12]" in md
+
+
+def test_worker_runs_a_case_and_reports_errors():
+    ok = run_spec({"case": "matmul_peak", "profile": "quick", "params": {"dtype": "fp32"}})
+    assert ok["ok"] and ok["result"]["gflops_best"] > 0 and ok["result"]["n"] == 256
+    assert len(ok["loadavg_before"]) == 3 and ok["peak_rss_mb"] > 0
+    bad = run_spec({"case": "matmul_peak", "profile": "quick", "params": {"dtype": "int3"}})
+    assert not bad["ok"] and "KeyError" in bad["error"]
+
+
+def test_cli_parser():
+    args = build_parser().parse_args(["--quick", "--out", "x.json", "--only", "sample", "train"])
+    assert args.quick and args.out == "x.json" and args.only == ["sample", "train"] and not args.compile
+
+
+@pytest.mark.slow
+def test_quick_benchmark_runs_and_writes_json(tmp_path):
+    out = tmp_path / "quick.json"
+    md = tmp_path / "quick.md"
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--out", str(out), "--markdown", str(md)],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    report = json.loads(out.read_text())
+    assert report["meta"]["profile"] == "quick" and len(report["meta"]["loadavg_start"]) == 3
+    failed = [(r["case"], r.get("error")) for r in report["results"] if not r["ok"]]
+    assert failed == []
+    names = {r["case"] for r in report["results"]}
+    assert {"matmul_peak", "sample", "train", "forward", "autoencoder", "data_npz", "data_jpeg"} <= names
+    for r in report["results"]:
+        assert len(r["loadavg_before"]) == 3 and r["peak_rss_mb"] > 0
+    samples = [r for r in report["results"] if r["case"] == "sample"]
+    assert all(r["result"]["output_finite"] for r in samples)
+    assert all(r["result"]["output_shape"] == [2, 1, 32, 32] for r in samples)
+    if report["meta"]["medienet_available"]:
+        assert any(k.startswith("sampling_speedup[medienet_fast") for k in report["summary"]["derived"])
+    assert "### Sampling" in md.read_text()
