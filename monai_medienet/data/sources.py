@@ -199,6 +199,7 @@ def class_folder_source(
     patient_id_regex: str | None = None,
     validate: bool = False,
     name: str | None = None,
+    progress: bool = False,
 ) -> DataSource:
     """Images in class folders: ``root/<class>/<files>`` or ``root/<split>/<class>/<files>``.
 
@@ -222,6 +223,7 @@ def class_folder_source(
             :data:`KERMANY_PATIENT_REGEX`; files that don't match use their own name.
         validate: decode every image once now (slower; see :func:`validate_items`).
         name: dataset name (default: the folder name).
+        progress: progress bar while validating.
 
     Returns:
         ``DataSource`` with items ``{"image": path str, "label": int, "id": path relative to root[, "patient_id"]}``.
@@ -287,7 +289,7 @@ def class_folder_source(
             if len(items) == n_before:
                 problem(cdir, f"class folder for class {cname!r} in split {split!r} is empty (no image files)")
         if validate:
-            items, bad = validate_items(items, on_error=on_error)
+            items, bad = validate_items(items, on_error=on_error, progress=progress)
             skipped.extend(bad)
         splits[split] = items
 

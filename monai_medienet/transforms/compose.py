@@ -71,7 +71,7 @@ def image_preprocessing(
             window preset name from :data:`~monai_medienet.transforms.CT_WINDOWS` (values in HU).
         resize_mode: ``"pad"`` or ``"resize"``.
         keys: image key(s).
-        label_key: label key made an int64 scalar tensor (``None`` to leave labels alone).
+        label_key: label key made an int64 scalar tensor when present (``None`` to leave labels alone).
         divisible_by: when given, ``image_size`` must be divisible by it (guards the autoencoder's downsampling).
         track_meta: keep ``MetaTensor`` outputs (default plain ``torch.Tensor``).
 
@@ -109,7 +109,11 @@ def image_preprocessing(
         transforms.append(Resized(keys=keys, spatial_size=size, mode="area"))
     transforms.append(EnsureTyped(keys=keys, data_type="tensor", dtype=torch.float32, track_meta=track_meta))
     if label_key is not None:
-        transforms.append(EnsureTyped(keys=label_key, data_type="tensor", dtype=torch.int64, track_meta=False))
+        transforms.append(
+            EnsureTyped(
+                keys=label_key, data_type="tensor", dtype=torch.int64, track_meta=False, allow_missing_keys=True
+            )
+        )
     return Compose(transforms)
 
 

@@ -88,6 +88,11 @@ def is_supported_image_path(path: str | os.PathLike) -> bool:
     return _reader_kind(Path(path)) is not None
 
 
+def _is_npz(path: Path) -> bool:
+    """Whether ``path`` is an ``.npz`` archive (by name)."""
+    return _suffix(path) == ".npz"
+
+
 def _make_reader(kind: str, npz_key: str | None):
     if kind == "dicom":
         return PydicomReader(swap_ij=False)
@@ -199,6 +204,14 @@ def read_image_array(
             raise ImageLoadError(f"{label}: file is not readable (permission denied).")
         if path.is_file() and path.stat().st_size == 0:
             raise ImageLoadError(f"{label}: file is empty (0 bytes).")
+        if kind == "numpy" and _is_npz(path) and npz_key is None:
+            try:
+                with np.load(path) as npz:
+                    keys = list(npz.files)
+            except Exception as e:
+                raise ImageLoadError(f"{label}: cannot read as numpy ({type(e).__name__}: {e}).") from e
+            if len(keys) != 1:
+                raise ImageLoadError(f"{label}: npz holds arrays {keys}; pass npz_key to choose one.")
         reader = _make_reader(kind, npz_key)
         try:
             with warnings.catch_warnings():

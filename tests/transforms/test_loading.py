@@ -90,6 +90,10 @@ def test_numpy_files_follow_channel_first_convention(tmp_path):
     for name in ("a.npy", "b.npy", "c.npz"):
         out, _ = read_image_array(tmp_path / name)
         assert out.shape == (1, 12, 10), name
+    np.savez(tmp_path / "two.npz", a=GREY8[None], b=GREY8[None, :5])
+    with pytest.raises(ImageLoadError, match=r"two\.npz: npz holds arrays \['a', 'b'\]; pass npz_key"):
+        read_image_array(tmp_path / "two.npz")
+    assert read_image_array(tmp_path / "two.npz", npz_key="b")[0].shape == (1, 5, 10)
 
 
 def test_arrays_pass_through_and_dict_version_keeps_other_keys():
