@@ -111,6 +111,8 @@ class EvaluationConfig:
         fidelity: compute FID / precision-recall / diversity.
         inception_fid: use the standard Inception (slow on CPU: ~0.3-1 s per image); off = in-domain features only.
         fid_feature_dims: Inception feature dimensions (subset of 64, 192, 768, 2048).
+        fid_method: Frechet computation: ``"eigh"`` (default; the same trace as ``scipy.linalg.sqrtm`` from two
+            symmetric eigendecompositions, ~20x faster at 512-2048 dimensions on CPU) or ``"sqrtm"`` (reference).
         fid_max_images: at most this many images per set for Inception FID and precision/recall.
         pr_k: k of the k-NN precision/recall.
         diversity_pairs: random pairs per class for MS-SSIM diversity.
@@ -144,6 +146,7 @@ class EvaluationConfig:
     fidelity: bool = True
     inception_fid: bool = True
     fid_feature_dims: Sequence[int] = (64, 2048)
+    fid_method: str = "eigh"
     fid_max_images: int = 256
     pr_k: int = 3
     diversity_pairs: int = 200
@@ -170,6 +173,8 @@ class EvaluationConfig:
                 "EvaluationConfig: max_steps, batch_size, val_interval and n_boot must be >= 1, got "
                 f"{self.max_steps}, {self.batch_size}, {self.val_interval}, {self.n_boot}."
             )
+        if self.fid_method not in ("sqrtm", "eigh"):
+            raise ValueError(f"EvaluationConfig: fid_method must be 'sqrtm' or 'eigh', got {self.fid_method!r}.")
         self.crop_scale = tuple(float(c) for c in self.crop_scale)
         self.flip_axes = [int(a) for a in self.flip_axes]
         self.fid_feature_dims = [int(d) for d in self.fid_feature_dims]
@@ -595,11 +600,12 @@ def _fidelity(
     if f_sy is not None:
         out["in_domain"] = {
             "extractor": "penultimate layer of the real-only classifier (first seed)",
-            "fid_synthetic_vs_test": frechet_distance_from_features(f_sy, f_te),
-            "fid_val_vs_test_reference": frechet_distance_from_features(f_va, f_te),
+            "fid_synthetic_vs_test": frechet_distance_from_features(f_sy, f_te, cfg.fid_method),
+            "fid_val_vs_test_reference": frechet_distance_from_features(f_va, f_te, cfg.fid_method),
             "precision_recall_synthetic_vs_test": precision_recall(f_te, f_sy, k=cfg.pr_k),
             "precision_recall_val_vs_test_reference": precision_recall(f_te, f_va, k=cfg.pr_k),
             "feature_dim": int(f_sy.shape[1]),
+            "fid_method": cfg.fid_method,
         }
     if cfg.inception_fid:
         i_sy = _stratified_cap(y_sy, cfg.fid_max_images, 1)
@@ -614,15 +620,20 @@ def _fidelity(
                 n: extract_features(ext, x, 16, device, cfg.progress, f"Inception {n}")
                 for n, x in (("synthetic", x_sy[i_sy]), ("test", x_te[i_te]), ("val", x_va[i_va]))
             }
-            res: dict[str, Any] = {"n_synthetic": len(i_sy), "n_test": len(i_te), "n_val": len(i_va)}
+            res: dict[str, Any] = {
+                "n_synthetic": len(i_sy),
+                "n_test": len(i_te),
+                "n_val": len(i_va),
+                "fid_method": cfg.fid_method,
+            }
             start = 0
             for d in dims:
                 sl = slice(start, start + d)
                 res[f"fid_{d}_synthetic_vs_test"] = frechet_distance_from_features(
-                    feats["synthetic"][:, sl], feats["test"][:, sl]
+                    feats["synthetic"][:, sl], feats["test"][:, sl], cfg.fid_method
                 )
                 res[f"fid_{d}_val_vs_test_reference"] = frechet_distance_from_features(
-                    feats["val"][:, sl], feats["test"][:, sl]
+                    feats["val"][:, sl], feats["test"][:, sl], cfg.fid_method
                 )
                 start += d
             res["precision_recall_synthetic_vs_test"] = precision_recall(

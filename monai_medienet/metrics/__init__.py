@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .diversity import MS_SSIM_WEIGHTS, ms_ssim_diversity, ms_ssim_settings
 from .fid import (
+    FRECHET_METHODS,
     INCEPTION_FEATURE_DIMS,
     ClassifierFeatureExtractor,
     InceptionFeatureExtractor,
@@ -19,6 +20,7 @@ from .memorization import MemorizationResult, memorization_check, nearest_neighb
 from .precision_recall import knn_radii, precision_recall
 
 __all__ = [
+    "FRECHET_METHODS",
     "INCEPTION_FEATURE_DIMS",
     "MS_SSIM_WEIGHTS",
     "ClassifierFeatureExtractor",

@@ -32,6 +32,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 __all__ = [
+    "FRECHET_METHODS",
     "INCEPTION_FEATURE_DIMS",
     "ClassifierFeatureExtractor",
     "InceptionFeatureExtractor",
@@ -66,29 +67,57 @@ def feature_statistics(features: np.ndarray | torch.Tensor) -> tuple[np.ndarray,
     return f.mean(axis=0), np.cov(f, rowvar=False).reshape(f.shape[1], f.shape[1])
 
 
+FRECHET_METHODS = ("sqrtm", "eigh")
+
+
+def _trace_sqrt_product_eigh(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
+    """``Tr((sigma1 sigma2)^{1/2})`` for PSD matrices as ``sum sqrt(eig(A sigma2 A))`` with ``A = sigma1^{1/2}``.
+
+    ``sigma1 sigma2`` is similar to the symmetric PSD ``A sigma2 A``, so both have the same (non-negative) eigenvalues;
+    two symmetric eigendecompositions replace the general Schur-based ``sqrtm`` (about 20x faster at 512-d and free of
+    spurious imaginary parts). Tiny negative eigenvalues from round-off are clipped to 0.
+    """
+    w, v = np.linalg.eigh((sigma1 + sigma1.T) / 2)
+    root = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+    m = root @ sigma2 @ root
+    e = np.linalg.eigvalsh((m + m.T) / 2)
+    return float(np.sqrt(np.clip(e, 0, None)).sum())
+
+
 def frechet_distance(
-    mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray, eps: float = 1e-6
+    mu1: np.ndarray,
+    sigma1: np.ndarray,
+    mu2: np.ndarray,
+    sigma2: np.ndarray,
+    eps: float = 1e-6,
+    method: str = "sqrtm",
 ) -> float:
     """Frechet distance between two Gaussians ``N(mu1, sigma1)`` and ``N(mu2, sigma2)``.
 
-    ``d^2 = |mu1 - mu2|^2 + Tr(sigma1 + sigma2 - 2 (sigma1 sigma2)^{1/2})``, with ``scipy.linalg.sqrtm``. Numerical
-    care as in the reference FID code: when the product is singular (sqrtm returns non-finite values) ``eps`` is
-    added to both diagonals; a small imaginary part from round-off is dropped (a large one raises); the result is
-    clipped at 0 (round-off can make identical sets give ``-1e-10``).
+    ``d^2 = |mu1 - mu2|^2 + Tr(sigma1 + sigma2 - 2 (sigma1 sigma2)^{1/2})``.
+
+    ``method="sqrtm"`` (the reference FID computation) uses ``scipy.linalg.sqrtm`` with the reference code's
+    numerical care: when the product is singular (non-finite result) ``eps`` is added to both diagonals; a small
+    imaginary part from round-off is dropped (a large one raises). ``method="eigh"`` computes the same trace from two
+    symmetric eigendecompositions (exact for covariance matrices, much faster in 512-2048 dimensions on CPU).
+    The result is clipped at 0 (round-off can make identical sets give ``-1e-10``).
 
     Args:
         mu1: ``(D,)`` mean of the first set.
         sigma1: ``(D, D)`` covariance of the first set.
         mu2: ``(D,)`` mean of the second set.
         sigma2: ``(D, D)`` covariance of the second set.
-        eps: diagonal offset used only when the covariance product is singular.
+        eps: diagonal offset used only when the covariance product is singular (``sqrtm``).
+        method: ``"sqrtm"`` or ``"eigh"``.
 
     Returns:
         The squared Frechet distance (the number usually reported as "FID") as a float.
 
     Raises:
-        ValueError: on shape mismatch or a significant imaginary component.
+        ValueError: on shape mismatch, unknown method or a significant imaginary component.
     """
+    if method not in FRECHET_METHODS:
+        raise ValueError(f"frechet_distance: method must be one of {FRECHET_METHODS}, got {method!r}.")
     mu1, mu2 = np.atleast_1d(np.asarray(mu1, np.float64)), np.atleast_1d(np.asarray(mu2, np.float64))
     sigma1, sigma2 = np.atleast_2d(np.asarray(sigma1, np.float64)), np.atleast_2d(np.asarray(sigma2, np.float64))
     if mu1.shape != mu2.shape or sigma1.shape != sigma2.shape or sigma1.shape != (mu1.shape[0], mu1.shape[0]):
@@ -96,34 +125,41 @@ def frechet_distance(
             f"frechet_distance: shapes do not match: mu {mu1.shape}/{mu2.shape}, sigma {sigma1.shape}/{sigma2.shape}."
         )
     diff = mu1 - mu2
-    with warnings.catch_warnings():  # singular products are handled below
-        warnings.simplefilter("ignore")
-        covmean, _ = scipy.linalg.sqrtm(sigma1.dot(sigma2), disp=False)
-    if not np.isfinite(covmean).all():
-        offset = np.eye(sigma1.shape[0]) * eps
-        covmean = scipy.linalg.sqrtm((sigma1 + offset).dot(sigma2 + offset))
-    if np.iscomplexobj(covmean):
-        max_imag = np.max(np.abs(np.diagonal(covmean).imag))
-        if max_imag > 1e-3 * max(1.0, np.abs(np.diagonal(covmean).real).max()):
-            raise ValueError(f"frechet_distance: sqrtm has a significant imaginary component {max_imag:.3g}.")
-        covmean = covmean.real
-    value = diff.dot(diff) + np.trace(sigma1) + np.trace(sigma2) - 2.0 * np.trace(covmean)
+    if method == "eigh":
+        tr_covmean = _trace_sqrt_product_eigh(sigma1, sigma2)
+    else:
+        with warnings.catch_warnings():  # singular products are handled below
+            warnings.simplefilter("ignore")
+            covmean = scipy.linalg.sqrtm(sigma1.dot(sigma2))
+            if not np.isfinite(covmean).all():
+                offset = np.eye(sigma1.shape[0]) * eps
+                covmean = scipy.linalg.sqrtm((sigma1 + offset).dot(sigma2 + offset))
+        if np.iscomplexobj(covmean):
+            max_imag = np.max(np.abs(np.diagonal(covmean).imag))
+            if max_imag > 1e-3 * max(1.0, np.abs(np.diagonal(covmean).real).max()):
+                raise ValueError(f"frechet_distance: sqrtm has a significant imaginary component {max_imag:.3g}.")
+            covmean = covmean.real
+        tr_covmean = float(np.trace(covmean))
+    value = diff.dot(diff) + np.trace(sigma1) + np.trace(sigma2) - 2.0 * tr_covmean
     return float(max(value, 0.0))
 
 
-def frechet_distance_from_features(features1: np.ndarray | torch.Tensor, features2: np.ndarray | torch.Tensor) -> float:
+def frechet_distance_from_features(
+    features1: np.ndarray | torch.Tensor, features2: np.ndarray | torch.Tensor, method: str = "sqrtm"
+) -> float:
     """Frechet distance between the Gaussian fits of two feature sets.
 
     Args:
         features1: ``(N1, D)`` features.
         features2: ``(N2, D)`` features.
+        method: ``"sqrtm"`` or ``"eigh"`` (see :func:`frechet_distance`).
 
     Returns:
         The Frechet distance (see :func:`frechet_distance`).
     """
     mu1, s1 = feature_statistics(features1)
     mu2, s2 = feature_statistics(features2)
-    return frechet_distance(mu1, s1, mu2, s2)
+    return frechet_distance(mu1, s1, mu2, s2, method=method)
 
 
 def locate_inception_weights(filename: str = "default_1.pt") -> Path:
@@ -322,6 +358,7 @@ def compute_fid(
     batch_size: int = 32,
     device: str | torch.device = "cpu",
     progress: bool = False,
+    method: str = "sqrtm",
 ) -> dict[str, float]:
     """FID between two image sets with the standard Inception (several feature dimensions) or a given extractor.
 
@@ -337,6 +374,7 @@ def compute_fid(
         batch_size: batch size.
         device: device.
         progress: tqdm bars.
+        method: Frechet computation, ``"sqrtm"`` or ``"eigh"`` (see :func:`frechet_distance`).
 
     Returns:
         ``{"fid_<dim>": value, ...}`` for Inception, or ``{"fid": value}`` for a custom extractor.
@@ -344,7 +382,7 @@ def compute_fid(
     if extractor is not None:
         f_r = extract_features(extractor, real, batch_size, device, progress, "real features")
         f_f = extract_features(extractor, fake, batch_size, device, progress, "fake features")
-        return {"fid": frechet_distance_from_features(f_r, f_f)}
+        return {"fid": frechet_distance_from_features(f_r, f_f, method)}
     dims = sorted(set(int(d) for d in feature_dims))
     multi = _MultiDimInception(dims)
     f_r = extract_features(multi, real, batch_size, device, progress, "Inception real")
@@ -355,7 +393,7 @@ def compute_fid(
             warnings.warn(
                 f"compute_fid: only {min(len(f_r), len(f_f))} images for {d}-d features; FID is biased.", stacklevel=2
             )
-        out[f"fid_{d}"] = frechet_distance_from_features(f_r[:, start : start + d], f_f[:, start : start + d])
+        out[f"fid_{d}"] = frechet_distance_from_features(f_r[:, start : start + d], f_f[:, start : start + d], method)
         start += d
     return out
 

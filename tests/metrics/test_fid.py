@@ -41,6 +41,17 @@ def test_non_diagonal_closed_form():
     assert frechet_distance(np.zeros(5), s, np.ones(5), s) == pytest.approx(5.0, rel=1e-6)
 
 
+@pytest.mark.parametrize("n", [8, 200])  # rank-deficient and full-rank covariances
+def test_eigh_method_matches_sqrtm(n):
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(n, 24))
+    b = rng.normal(0.3, 1.5, size=(n, 24)) @ rng.normal(size=(24, 24)) * 0.3
+    ref = frechet_distance_from_features(a, b, method="sqrtm")
+    assert frechet_distance_from_features(a, b, method="eigh") == pytest.approx(ref, rel=1e-6, abs=1e-8)
+    with pytest.raises(ValueError, match="method"):
+        frechet_distance(np.zeros(2), np.eye(2), np.zeros(2), np.eye(2), method="svd")
+
+
 def test_singular_covariance_is_finite():
     f = np.random.default_rng(0).normal(size=(3, 10))  # rank 2 covariance in 10-d
     assert np.isfinite(frechet_distance_from_features(f, f + 1.0))
@@ -61,7 +72,7 @@ def test_classifier_features_and_in_domain_fid():
     x = torch.rand(6, 1, 28, 28)
     f = ext(x)
     assert f.shape == (6, 512)
-    assert compute_fid(x, x, extractor=ext)["fid"] == pytest.approx(0.0, abs=1e-4)
+    assert compute_fid(x, x, extractor=ext, method="eigh")["fid"] == pytest.approx(0.0, abs=1e-4)
     with pytest.raises(ValueError, match="ClassifierFeatureExtractor"):
         ClassifierFeatureExtractor(net, layer_name="nope")
 

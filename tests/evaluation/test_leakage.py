@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import pytest
+import torch
+
+from monai_medienet.evaluation import check_generator_leakage, load_generator_provenance
+
+
+def test_no_overlap_passes():
+    out = check_generator_leakage(["a", "b"], ["c"], ["d", "e"])
+    assert out == {"num_train": 2, "num_val": 1, "num_test": 2, "val_overlap": 0, "test_overlap": 0}
+
+
+def test_overlap_refused_with_count_and_split():
+    with pytest.raises(ValueError, match=r"2 of 3 images of the test split"):
+        check_generator_leakage(["a", "b", "c"], ["x"], ["a", "c", "z"])
+    with pytest.raises(ValueError, match=r"1 of 1 images of the val split and 1 of 2 images of the test split"):
+        check_generator_leakage(["a", "b"], ["b"], ["a", "z"])
+
+
+def test_provenance_from_checkpoint(tmp_path):
+    path = tmp_path / "gen.pt"
+    torch.save({"train_fingerprints": ["a", "b"], "classes": ["normal", "pneumonia"], "w": torch.zeros(2)}, path)
+    prov = load_generator_provenance(path)
+    assert prov == {"train_fingerprints": ["a", "b"], "classes": ["normal", "pneumonia"]}
+    with pytest.raises(ValueError, match="train_fingerprints"):
+        load_generator_provenance({"classes": ["a"]})

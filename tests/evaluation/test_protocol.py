@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from monai_medienet.evaluation import EvaluationConfig, parse_arm, run_evaluation
+
+
+def test_parse_arm():
+    assert parse_arm("real+syn+aug") == {"real": True, "syn": True, "aug": True}
+    assert parse_arm("syn") == {"real": False, "syn": True, "aug": False}
+    for bad in ("aug", "real+real", "real+gan"):
+        with pytest.raises(ValueError, match="parse_arm"):
+            parse_arm(bad)
+
+
+def test_config_validation():
+    with pytest.raises(ValueError, match="k_per_class"):
+        EvaluationConfig(k_per_class=0)
+    with pytest.raises(ValueError, match="seeds"):
+        EvaluationConfig(seeds=[1, 1])
+    with pytest.raises(TypeError):
+        EvaluationConfig(not_a_field=1)
+
+
+def _random_splits(size=16):
+    rng = np.random.default_rng(0)
+
+    def mk(n):
+        out = []
+        for i in range(n):
+            y = i % 2
+            x = rng.random((1, size, size)).astype(np.float32) * 0.6
+            x[:, : size // 2] += 0.4 * y
+            out.append({"image": x, "label": y})
+        return out
+
+    return {"train": mk(24), "val": mk(10), "test": mk(20)}, mk(24)
+
+
+def _fast(**kw):
+    base = dict(
+        seeds=[0], max_steps=3, batch_size=8, val_interval=3, n_boot=100, inception_fid=False, progress=False,
+        gradcam_images=2, diversity_pairs=10,
+    )  # fmt: skip
+    base.update(kw)
+    return base
+
+
+def test_end_to_end_in_memory(tmp_path):
+    from monai_medienet.data import dataset_fingerprints
+
+    splits, syn = _random_splits()
+    syn.append(dict(splits["train"][4]))  # an exact copy of a generator training image
+    gen_train = splits["train"][:10]
+    ckpt = {"train_fingerprints": dataset_fingerprints(gen_train), "classes": ["neg", "pos"]}
+    res = run_evaluation(
+        splits, syn, output_dir=tmp_path, generator_checkpoint=ckpt, classes=["neg", "pos"], k_per_class=5,
+        **_fast(arms=["real", "real+syn+aug"]),
+    )  # fmt: skip
+    # the real training set is exactly the generator's training images (found by fingerprint)
+    assert res["settings"]["n_train_real"] == 10
+    assert res["leakage_check"]["checked"] and res["leakage_check"]["generator_train_found_in_train_split"] == 10
+    run = res["arms"]["real+syn+aug"]["runs"][0]
+    assert run["n_train_real"] == 10 and run["n_train_synthetic"] == 10  # 1:1, class balanced
+    assert set(res["deltas"]) == {"real+syn+aug - real"}
+    syn_idx = len(syn) - 1
+    assert syn_idx in res["memorization"]["pixel"]["exact_copy_indices"]
+    assert syn_idx in res["memorization"]["flagged_union"]
+    for f in ("results.json", "report.md", "auroc_bars.png", "roc_curves.png", "samples.png", "gradcam.png",
+              "nearest_neighbours.png"):  # fmt: skip
+        assert (tmp_path / f).stat().st_size > 0, f
+    loaded = json.loads((tmp_path / "results.json").read_text())
+    assert (
+        loaded["arms"]["real"]["metrics"]["auroc"]["seed_values"]
+        == res["arms"]["real"]["metrics"]["auroc"]["seed_values"]
+    )
+    assert "in_domain" in loaded["fidelity"] and "diversity_ms_ssim" in loaded["fidelity"]
+    assert "real+syn+aug - real" in (tmp_path / "report.md").read_text()
+
+
+def test_leaking_generator_refused():
+    from monai_medienet.data import dataset_fingerprints
+
+    splits, syn = _random_splits()
+    ckpt = {"train_fingerprints": dataset_fingerprints(splits["test"][:3]), "classes": ["0", "1"]}
+    with pytest.raises(ValueError, match="3 of 20 images of the test split"):
+        run_evaluation(splits, syn, generator_checkpoint=ckpt, **_fast(arms=["real"]))
+    with pytest.raises(ValueError, match="generator classes"):
+        run_evaluation(splits, syn, generator_checkpoint={"train_fingerprints": [], "classes": ["a", "b"]})
+
+
+def test_syn_arm_needs_synthetic_items():
+    splits, _ = _random_splits()
+    with pytest.raises(ValueError, match="need synthetic images"):
+        run_evaluation(splits, None, **_fast(arms=["syn"]))
+    with pytest.raises(ValueError, match="lacks split"):
+        run_evaluation({"train": splits["train"]}, None, **_fast(arms=["real"]))
+
+
+def test_pneumoniamnist_smoke(pneumoniamnist_npz, tmp_path):
+    """Smoke run on real PneumoniaMNIST. The "synthetic" images here are REAL training images outside the k-per-class
+    subset, relabelled as synthetic: this checks the plumbing only, not a generator. Val/test are subsampled (seeded)
+    to keep the run short."""
+    from monai_medienet.data import medmnist_source, subsample_per_class
+
+    src = medmnist_source(pneumoniamnist_npz)
+    train = src.splits["train"]
+    k_subset = subsample_per_class(train, 6, seed=0)
+    used = {it["id"] for it in k_subset}
+    fake_syn = subsample_per_class([it for it in train if it["id"] not in used], 8, seed=1)
+    splits = {
+        "train": train,
+        "val": subsample_per_class(src.splits["val"], 10, seed=0),
+        "test": subsample_per_class(src.splits["test"], 15, seed=0),
+    }
+    res = run_evaluation(
+        splits, fake_syn, output_dir=tmp_path, classes=src.classes, k_per_class=6, subsample_seed=0,
+        **_fast(arms=["real", "real+syn+aug"], max_steps=2, val_interval=2, gradcam_images=2),
+    )  # fmt: skip
+    assert res["settings"]["n_train_real_per_class"] == [6, 6]
+    assert res["settings"]["classes"] == ["normal", "pneumonia"]
+    auc = res["arms"]["real"]["metrics"]["auroc"]
+    assert 0.0 <= auc["ci_low"] <= auc["mean"] <= auc["ci_high"] <= 1.0
+    assert (tmp_path / "report.md").exists() and (tmp_path / "gradcam.png").exists()
+    assert torch.is_tensor(res["artifacts"]["real_train_images"])
+
+
+@pytest.mark.slow
+def test_end_to_end_with_inception(tmp_path):
+    splits, syn = _random_splits()
+    res = run_evaluation(
+        splits, syn, output_dir=tmp_path, **_fast(arms=["real", "real+syn+aug"], inception_fid=True, fid_max_images=6)
+    )
+    inc = res["fidelity"]["inception"]
+    assert "fid_2048_synthetic_vs_test" in inc and "fid_64_val_vs_test_reference" in inc
+    assert "FID-2048" in (tmp_path / "report.md").read_text()

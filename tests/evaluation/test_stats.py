@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import norm
+from sklearn.metrics import roc_auc_score
+
+from monai_medienet.evaluation import (
+    binary_auroc,
+    bootstrap_arm,
+    bootstrap_ci,
+    bootstrap_indices,
+    classification_metrics,
+    multiclass_auroc,
+    paired_bootstrap_difference,
+)
+
+
+def test_auroc_perfect_inverted_random():
+    y = np.array([0, 0, 1, 1, 0, 1])
+    assert binary_auroc(y, y.astype(float)) == 1.0
+    assert binary_auroc(y, -y.astype(float)) == 0.0
+    assert binary_auroc(y, np.zeros(6)) == 0.5  # all ties
+    rng = np.random.default_rng(0)
+    yr = rng.integers(0, 2, 4000)
+    assert abs(binary_auroc(yr, rng.random(4000)) - 0.5) < 0.03
+    assert np.isnan(binary_auroc(np.ones(4), np.arange(4)))
+
+
+def test_auroc_matches_sklearn_with_ties_and_multiclass():
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 300)
+    s = np.round(rng.random(300) + 0.3 * y, 1)  # many ties
+    assert binary_auroc(y, s) == pytest.approx(roc_auc_score(y, s))
+    y3 = rng.integers(0, 3, 300)
+    p = rng.dirichlet(np.ones(3), 300) + np.eye(3)[y3] * 0.2
+    p /= p.sum(1, keepdims=True)
+    assert multiclass_auroc(y3, p) == pytest.approx(roc_auc_score(y3, p, multi_class="ovr", average="macro"))
+
+
+def test_classification_metrics_by_hand():
+    y = np.array([1, 1, 1, 0, 0])
+    p1 = np.array([0.9, 0.8, 0.2, 0.1, 0.7])
+    m = classification_metrics(y, np.stack([1 - p1, p1], 1))
+    assert m["accuracy"] == pytest.approx(3 / 5)
+    assert m["sensitivity"] == pytest.approx(2 / 3)
+    assert m["specificity"] == pytest.approx(1 / 2)
+    assert m["auroc"] == pytest.approx(roc_auc_score(y, p1))
+    with pytest.raises(ValueError, match="classification_metrics"):
+        classification_metrics(y, p1)
+
+
+def test_bootstrap_indices_stratified_keeps_class_counts():
+    y = np.array([0] * 7 + [1] * 3)
+    idx = bootstrap_indices(10, 50, seed=0, strata=y)
+    assert idx.shape == (50, 10)
+    assert all((y[row] == 1).sum() == 3 for row in idx)
+    with pytest.raises(ValueError, match="bootstrap_indices"):
+        bootstrap_indices(0)
+
+
+def test_bootstrap_ci_coverage_of_a_mean():
+    # 200 toy data sets, each a 95% percentile CI of the mean: about 95% must cover the true mean 0.
+    rng = np.random.default_rng(0)
+    covered = 0
+    for r in range(200):
+        x = rng.normal(0.0, 1.0, size=60)
+        ci = bootstrap_ci(lambda i, x=x: x[i].mean(), len(x), n_boot=400, seed=r)
+        covered += ci["ci_low"] <= 0.0 <= ci["ci_high"]
+    assert 0.88 <= covered / 200 <= 0.99
+
+
+def test_bootstrap_ci_coverage_of_auroc():
+    # binormal scores: true AUROC = Phi(d / sqrt(2))
+    d, n = 1.0, 80
+    truth = norm.cdf(d / np.sqrt(2))
+    rng = np.random.default_rng(1)
+    covered = 0
+    for r in range(200):
+        y = np.r_[np.zeros(n // 2), np.ones(n // 2)].astype(int)
+        s = rng.normal(size=n) + d * y
+        ci = bootstrap_ci(lambda i, y=y, s=s: binary_auroc(y[i], s[i]), n, n_boot=200, seed=r, strata=y)
+        covered += ci["ci_low"] <= truth <= ci["ci_high"]
+    assert 0.86 <= covered / 200 <= 0.99
+
+
+def _probs(y, signal, rng):
+    s = 1 / (1 + np.exp(-(rng.normal(size=len(y)) + signal * (2 * y - 1))))
+    return np.stack([1 - s, s], 1)
+
+
+def test_arm_and_paired_difference():
+    rng = np.random.default_rng(0)
+    y = np.array([0] * 50 + [1] * 50)
+    good = [_probs(y, 2.0, rng) for _ in range(3)]
+    weak = [_probs(y, 0.3, rng) for _ in range(3)]
+    idx = bootstrap_indices(len(y), 300, seed=0, strata=y)
+    arm = bootstrap_arm(y, good, indices=idx)
+    a = arm["auroc"]
+    assert a["ci_low"] <= a["mean"] <= a["ci_high"] and len(a["seed_values"]) == 3 and a["seed_std"] > 0
+    diff = paired_bootstrap_difference(y, good, weak, indices=idx)["auroc"]
+    assert diff["delta"] > 0 and diff["ci_low"] > 0 and diff["prob_le_0"] == 0.0
+    same = paired_bootstrap_difference(y, good, good, indices=idx)["auroc"]
+    assert same["delta"] == 0.0 and same["ci_low"] == 0.0 and same["ci_high"] == 0.0
+    with pytest.raises(ValueError, match="seeds must pair"):
+        paired_bootstrap_difference(y, good, weak[:2], indices=idx)
+    with pytest.raises(ValueError, match="bootstrap_arm"):
+        bootstrap_arm(y[:10], good, indices=idx)
