@@ -359,10 +359,11 @@ def manifest_source(
     if not csv_path.is_file():
         raise FileNotFoundError(f"manifest_source: manifest {csv_path} not found.")
     with open(csv_path, newline="") as f:
-        rows = list(csv.DictReader(f))
-        fieldnames = rows[0].keys() if rows else []
+        reader = csv.DictReader(f)
+        rows = list(reader)
+        fieldnames = list(reader.fieldnames or [])
     image_col = "image" if "image" in fieldnames else "path" if "path" in fieldnames else None
-    if rows and (image_col is None or "label" not in fieldnames):
+    if image_col is None or "label" not in fieldnames:
         raise ValueError(
             f"manifest_source: {csv_path} needs columns 'image' (or 'path') and 'label', has {list(fieldnames)}."
         )

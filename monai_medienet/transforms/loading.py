@@ -103,7 +103,7 @@ def _make_reader(kind: str, npz_key: str | None):
     return NumpyReader(npz_keys=npz_key)
 
 
-def _channel_first_from_reader(arr: np.ndarray, meta: Mapping, kind: str, name: str) -> np.ndarray:
+def _channel_first_from_reader(arr: np.ndarray, meta: Mapping, kind: str) -> np.ndarray:
     if kind == "numpy":
         # numpy files follow the item convention: (C, H, W[, D]); a bare 2D array gets a channel axis
         return arr[None] if arr.ndim == 2 else arr
@@ -231,7 +231,7 @@ def read_image_array(
             raise ImageLoadError(f"{label}: no pixel data (dtype {arr.dtype}, shape {arr.shape}).")
         if kind != "numpy" and arr.ndim not in (2, 3, 4):
             raise ImageLoadError(f"{label}: unsupported image rank {arr.ndim} (shape {arr.shape}).")
-        arr = _channel_first_from_reader(arr, meta, kind, label)
+        arr = _channel_first_from_reader(arr, meta, kind)
         if arr.ndim not in (3, 4):
             raise ImageLoadError(
                 f"{label}: expected a 2D or 3D image, got an array of shape {arr.shape} (rank {arr.ndim}) after "

@@ -57,7 +57,8 @@ def test_dicom_is_marked_synthetic_and_readable_by_pydicom_and_monai(tmp_path):
     assert ds.file_meta.MediaStorageSOPClassUID == "1.2.840.10008.5.1.4.1.1.7"
     assert ds.SyntheticData == "YES" and ds.ConversionType == "SYN"
     assert list(ds.ImageType) == ["DERIVED", "SECONDARY"]
-    assert ds.PatientIdentityRemoved == "YES" and ds.BurnedInAnnotation == "NO"
+    assert ds.PatientIdentityRemoved == "YES" and ds.DeidentificationMethod and ds.BurnedInAnnotation == "NO"
+    assert ds.Modality == "OT" and "PatientBirthDate" in ds and ds.PatientName == "SYNTHETIC^MEDIENET"
     code = ds.ContributingEquipmentSequence[0].PurposeOfReferenceCodeSequence[0]
     assert (code.CodeValue, code.CodingSchemeDesignator, code.CodeMeaning) == (
         "109100",
