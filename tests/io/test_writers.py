@@ -71,8 +71,10 @@ def test_dicom_is_marked_synthetic_and_readable_by_pydicom_and_monai(tmp_path):
     assert json.loads(ds.ImageComments)["provenance"]["sampler"] == "dpm_solver++"
     expected = np.rint(img[0].numpy() * 65535).astype(np.uint16)
     np.testing.assert_array_equal(ds.pixel_array, expected)
-    monai_default = LoadImage(image_only=True, reader=PydicomReader())(str(p1))  # MONAI's (W, H) order
-    np.testing.assert_array_equal(monai_default.numpy(), expected.T.astype(np.float32))
+    monai_pydicom = LoadImage(image_only=True, reader=PydicomReader())(str(p1))  # MONAI's (W, H) order
+    np.testing.assert_array_equal(monai_pydicom.numpy(), expected.T.astype(np.float32))
+    monai_auto = LoadImage(image_only=True)(str(p1))  # whatever reader MONAI picks by itself
+    np.testing.assert_array_equal(monai_auto.numpy(), expected.T.astype(np.float32))
 
 
 def test_nifti_and_png_carry_provenance(tmp_path):
@@ -80,6 +82,8 @@ def test_nifti_and_png_carry_provenance(tmp_path):
         path = writer.write(_img((1, 6, 5, 4)), 0, seed=3)
     nii = nib.load(str(path))
     assert nii.shape == (6, 5, 4)
+    monai_auto = LoadImage(image_only=True)(str(path))
+    np.testing.assert_allclose(monai_auto.numpy(), np.rint(_img((1, 6, 5, 4))[0].numpy() * 255) / 255, atol=1e-6)
     assert nii.header["descrip"].tobytes().startswith(b"SYNTHETIC MedIENet normal seed=3")
     ext = json.loads(nii.header.extensions[0].get_content())
     assert ext["provenance"]["steps"] == 20 and ext["medienet"]["seed"] == 3
