@@ -1,0 +1,24 @@
+"""Conventions shared by every part of the package: data location, class map, device and threads."""
+
+from __future__ import annotations
+
+from .fast import CastInputs, fast_adam, prepare_for_inference, supports_fused_adam
+from .misc import (
+    DATA_DIR_ENV,
+    ClassMap,
+    configure_threads,
+    get_data_dir,
+    resolve_device,
+)
+
+__all__ = [
+    "DATA_DIR_ENV",
+    "CastInputs",
+    "ClassMap",
+    "configure_threads",
+    "fast_adam",
+    "get_data_dir",
+    "prepare_for_inference",
+    "resolve_device",
+    "supports_fused_adam",
+]
