@@ -27,6 +27,7 @@ def write_test_dicom(
     instance_number: int = 1,
     z: float = 0.0,
     photometric: str = "MONOCHROME2",
+    bits_stored: int | None = None,
 ) -> Path:
     """Write a single-frame monochrome DICOM file with pydicom.
 
@@ -40,6 +41,7 @@ def write_test_dicom(
         instance_number: InstanceNumber.
         z: third coordinate of ImagePositionPatient (slice position).
         photometric: PhotometricInterpretation (``"MONOCHROME2"`` or ``"MONOCHROME1"``; pixels stored as given).
+        bits_stored: BitsStored (default: all allocated bits), e.g. 12 for X-ray.
 
     Returns:
         The path written.
@@ -72,7 +74,7 @@ def write_test_dicom(
     ds.PhotometricInterpretation = photometric
     ds.Rows, ds.Columns = int(arr.shape[0]), int(arr.shape[1])
     ds.BitsAllocated = arr.dtype.itemsize * 8
-    ds.BitsStored = ds.BitsAllocated
+    ds.BitsStored = int(bits_stored) if bits_stored else ds.BitsAllocated
     ds.HighBit = ds.BitsStored - 1
     ds.PixelRepresentation = 1 if arr.dtype == np.int16 else 0
     if rescale is not None:

@@ -66,9 +66,10 @@ def image_preprocessing(
             downsampling (e.g. 32x32 for MedMNIST's 28x28 with 4x downsampling).
         channels: output channel count (1 → N repeats; RGB → 1 averages).
         intensity: ``"minmax"`` (per image, MONAI ``ScaleIntensityd``), ``"percentile"`` (0.5–99.5 %, clipped),
-            ``"dtype"`` (divide by the original integer dtype's max: uint8/255, uint16/65535 — keeps absolute
-            brightness, recommended for 8-bit PNG/JPEG and MedMNIST), ``"none"`` (input already in [0, 1]) or a CT
-            window preset name from :data:`~monai_medienet.transforms.CT_WINDOWS` (values in HU).
+            ``"dtype"`` (the full range of the stored pixel type: uint8/255, uint16/65535, DICOM BitsStored with
+            rescale — keeps absolute brightness, recommended for PNG/JPEG, MedMNIST and X-ray DICOM), ``"none"``
+            (input already in [0, 1]) or a CT window preset name from :data:`~monai_medienet.transforms.CT_WINDOWS`
+            (values in HU).
         resize_mode: ``"pad"`` or ``"resize"``.
         keys: image key(s).
         label_key: label key made an int64 scalar tensor when present (``None`` to leave labels alone).

@@ -11,7 +11,7 @@ from monai.config import KeysCollection
 from monai.data import MetaTensor
 from monai.transforms import MapTransform, ScaleIntensityRanged, Transform
 
-from .loading import ORIGINAL_DTYPE_KEY
+from .loading import ORIGINAL_DTYPE_KEY, VALUE_RANGE_KEY
 
 __all__ = [
     "CT_WINDOWS",
@@ -66,26 +66,33 @@ def ct_window(preset: str, keys: KeysCollection = "image", allow_missing_keys: b
 
 
 class ScaleIntensityByDtype(Transform):
-    """Divide by the maximum of the image's original unsigned integer dtype (uint8 → /255, uint16 → /65535).
+    """Scale by the full range of the stored pixel type: uint8 → /255, uint16 → /65535, DICOM → its stored range.
 
-    The original dtype is read from ``meta["medienet_original_dtype"]`` (set by
-    :class:`~monai_medienet.transforms.LoadMedicalImage`), else from the input's own dtype. Floating-point images are
-    assumed to be in [0, 1] already and are only clipped. This keeps the absolute intensity scale, unlike min-max.
+    For DICOM the range comes from BitsStored, PixelRepresentation and rescale slope/intercept
+    (``meta["medienet_value_range"]``, e.g. [0, 4095] for 12-bit X-ray). Otherwise the original dtype is read from
+    ``meta["medienet_original_dtype"]`` (both set by :class:`~monai_medienet.transforms.LoadMedicalImage`), else from
+    the input's own dtype; floating-point images are assumed to be in [0, 1] already and are only clipped. This keeps
+    the absolute intensity scale (unlike per-image min-max), so the same tissue gets the same value in every image.
 
     Raises:
-        ValueError: from ``__call__`` for signed integer images (use a CT window or "minmax"/"percentile").
+        ValueError: from ``__call__`` for signed integer images without a known range (use a CT window or
+            "minmax"/"percentile").
     """
 
     def __call__(self, img: torch.Tensor | np.ndarray) -> torch.Tensor:
         """Scale ``img`` (any shape) to float32 in [0, 1]."""
-        dtype_name = None
+        dtype_name, value_range = None, None
         if isinstance(img, MetaTensor):
             dtype_name = img.meta.get(ORIGINAL_DTYPE_KEY)
+            value_range = img.meta.get(VALUE_RANGE_KEY)
         if dtype_name is None:
             dtype_name = str(img.dtype).replace("torch.", "")
         dtype = np.dtype(dtype_name)
         out = img.float() if isinstance(img, torch.Tensor) else torch.as_tensor(np.asarray(img, dtype=np.float32))
-        if np.issubdtype(dtype, np.unsignedinteger):
+        if value_range is not None:
+            lo, hi = (float(v) for v in value_range)
+            out = (out - lo) / max(hi - lo, 1e-12)
+        elif np.issubdtype(dtype, np.unsignedinteger):
             out = out / float(np.iinfo(dtype).max)
         elif np.issubdtype(dtype, np.signedinteger):
             raise ValueError(

@@ -31,6 +31,7 @@ __all__ = [
 ]
 
 ORIGINAL_DTYPE_KEY = "medienet_original_dtype"
+VALUE_RANGE_KEY = "medienet_value_range"
 
 _PIL_EXT = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 _NIFTI_EXT = (".nii", ".nii.gz")
@@ -113,11 +114,16 @@ def _channel_first_from_reader(arr: np.ndarray, meta: Mapping, kind: str) -> np.
     return np.moveaxis(arr, int(channel_dim), 0)
 
 
-def _apply_monochrome1(arr: np.ndarray, path: Path) -> np.ndarray:
-    """Invert MONOCHROME1 DICOM (0 = white, common for CR/DX X-rays) so that higher values are brighter everywhere.
+def _dicom_value_range(path: Path, arr: np.ndarray) -> tuple[np.ndarray, tuple[float, float] | None]:
+    """Invert MONOCHROME1 DICOM and return the value range of the stored pixel type.
 
-    MONAI's ``PydicomReader`` returns stored values as is; the full stored range (BitsStored, PixelRepresentation,
-    rescale slope/intercept) is mirrored, so the result does not depend on the image content.
+    MONOCHROME1 (0 = white, common for CR/DX X-rays) is mirrored over the full stored range, so that higher values are
+    brighter everywhere and the result does not depend on the image content. The range is
+    ``[raw_min, raw_max] * RescaleSlope + RescaleIntercept`` with ``raw_min/raw_max`` from BitsStored and
+    PixelRepresentation (e.g. ``[0, 4095]`` for 12-bit X-ray), for intensity scaling by the stored range.
+
+    Returns:
+        ``(array, (vmin, vmax))``; the range is ``None`` when the header cannot be re-read.
     """
     import pydicom
 
@@ -125,7 +131,7 @@ def _apply_monochrome1(arr: np.ndarray, path: Path) -> np.ndarray:
     if path.is_dir():
         files = sorted(f for f in path.iterdir() if f.is_file() and not f.name.startswith("."))
         if not files:
-            return arr
+            return arr, None
         first = files[0]
     try:
         ds = pydicom.dcmread(
@@ -134,18 +140,21 @@ def _apply_monochrome1(arr: np.ndarray, path: Path) -> np.ndarray:
             specific_tags=["PhotometricInterpretation", "BitsStored", "PixelRepresentation", "RescaleSlope",
                            "RescaleIntercept"],
         )  # fmt: skip
+        bits = int(getattr(ds, "BitsStored", 8 * arr.dtype.itemsize))
+        signed = int(getattr(ds, "PixelRepresentation", 0)) == 1
+        slope, intercept = float(getattr(ds, "RescaleSlope", 1.0)), float(getattr(ds, "RescaleIntercept", 0.0))
+        photometric = str(getattr(ds, "PhotometricInterpretation", "")).strip().upper()
     except Exception:  # the pixel read succeeded; a header we cannot re-read is left alone
-        return arr
-    if str(getattr(ds, "PhotometricInterpretation", "")).strip().upper() != "MONOCHROME1":
-        return arr
-    bits = int(getattr(ds, "BitsStored", 8 * arr.dtype.itemsize))
-    signed = int(getattr(ds, "PixelRepresentation", 0)) == 1
+        return arr, None
     raw_min, raw_max = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
-    slope, intercept = float(getattr(ds, "RescaleSlope", 1.0)), float(getattr(ds, "RescaleIntercept", 0.0))
-    total = (raw_min + raw_max) * slope + 2 * intercept
-    if np.issubdtype(arr.dtype, np.integer) and float(total).is_integer():
-        return (np.int64(total) - arr.astype(np.int64)).astype(arr.dtype)
-    return (total - arr.astype(np.float64)).astype(np.result_type(arr.dtype, np.float32))
+    lo, hi = sorted((raw_min * slope + intercept, raw_max * slope + intercept))
+    if photometric == "MONOCHROME1":
+        total = lo + hi
+        if np.issubdtype(arr.dtype, np.integer) and float(total).is_integer():
+            arr = (np.int64(total) - arr.astype(np.int64)).astype(arr.dtype)
+        else:
+            arr = (total - arr.astype(np.float64)).astype(np.result_type(arr.dtype, np.float32))
+    return arr, (float(lo), float(hi))
 
 
 def read_image_array(
@@ -157,7 +166,8 @@ def read_image_array(
 ) -> tuple[np.ndarray, dict]:
     """Read one image (path or array) into a channel-first numpy array in its native dtype.
 
-    MONOCHROME1 DICOM is inverted (over the full stored range) so that bright means high everywhere.
+    MONOCHROME1 DICOM is inverted (over the full stored range) so that bright means high everywhere; DICOM ``meta``
+    holds ``"medienet_value_range"``: the ``(min, max)`` value the stored pixel type can take after rescaling.
 
     Args:
         img: a file path (PNG/JPEG/BMP/TIFF 8/16-bit, NIfTI 2D/3D, DICOM file or DICOM series folder, npy/npz) or an
@@ -226,7 +236,10 @@ def read_image_array(
             what = {"dicom": "DICOM", "nifti": "NIfTI", "pil": "image", "numpy": "numpy"}[kind]
             raise ImageLoadError(f"{label}: cannot read as {what} ({type(e).__name__}: {e}).") from e
         if kind == "dicom":
-            arr = _apply_monochrome1(arr, path)
+            arr, value_range = _dicom_value_range(path, arr)
+            if value_range is not None:
+                meta = dict(meta)
+                meta[VALUE_RANGE_KEY] = value_range
         if arr.dtype == object or arr.size == 0:
             raise ImageLoadError(f"{label}: no pixel data (dtype {arr.dtype}, shape {arr.shape}).")
         if kind != "numpy" and arr.ndim not in (2, 3, 4):
@@ -260,9 +273,10 @@ class LoadMedicalImage(Transform):
     """Load a path (or pass an array through) as a channel-first float32 ``MetaTensor``.
 
     Readers are chosen by type: MONAI ``PydicomReader`` (DICOM files, also extension-less, and DICOM series folders;
-    rescale slope/intercept applied), ``NibabelReader`` (NIfTI 2D/3D), ``PILReader`` (PNG/JPEG/BMP/TIFF, 8- or 16-bit)
-    and ``NumpyReader`` (npy/npz). A grey image stored as RGB(A) with equal channels becomes one channel. The original
-    dtype (e.g. ``"uint8"``) is kept in ``meta["medienet_original_dtype"]`` for
+    rescale slope/intercept applied, MONOCHROME1 inverted), ``NibabelReader`` (NIfTI 2D/3D), ``PILReader``
+    (PNG/JPEG/BMP/TIFF, 8- or 16-bit) and ``NumpyReader`` (npy/npz). A grey image stored as RGB(A) with equal channels
+    becomes one channel. The original dtype (e.g. ``"uint8"``) is kept in ``meta["medienet_original_dtype"]`` and, for
+    DICOM, the stored value range (BitsStored, rescale) in ``meta["medienet_value_range"]``, for
     :class:`monai_medienet.transforms.ScaleIntensityByDtype`.
 
     Args:
@@ -314,7 +328,9 @@ class LoadMedicalImage(Transform):
         elif arr.dtype in (np.uint16, np.uint32):
             arr = arr.astype(np.int64 if arr.dtype == np.uint32 else np.int32)
         affine = meta.pop("affine", None)
-        keep = {k: v for k, v in meta.items() if k in ("filename_or_obj", "spacing", ORIGINAL_DTYPE_KEY)}
+        keep = {
+            k: v for k, v in meta.items() if k in ("filename_or_obj", "spacing", ORIGINAL_DTYPE_KEY, VALUE_RANGE_KEY)
+        }
         return MetaTensor(torch.from_numpy(np.ascontiguousarray(arr)), affine=affine, meta=keep)
 
 

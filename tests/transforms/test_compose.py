@@ -87,6 +87,15 @@ def test_channels_conversion():
     assert out["image"].shape == (3, 8, 8)
 
 
+def test_dtype_scaling_of_12_bit_dicom_uses_bits_stored(tmp_path):
+    raw = np.array([[0, 1024], [2048, 4095]], dtype=np.uint16)
+    plain = write_test_dicom(tmp_path / "x.dcm", raw, bits_stored=12)
+    rescaled = write_test_dicom(tmp_path / "r.dcm", raw, bits_stored=12, rescale=(1.0, 0.0))
+    for path in (plain, rescaled):
+        out = image_preprocessing((2, 2), intensity="dtype")({"image": str(path), "label": 0})["image"]
+        np.testing.assert_allclose(out[0].numpy(), raw / 4095.0, atol=1e-6)
+
+
 def test_dtype_scaling_rejects_signed_integers():
     with pytest.raises(ValueError, match="signed integer"):
         ScaleIntensityByDtype()(torch.zeros(1, 2, 2, dtype=torch.int16))
