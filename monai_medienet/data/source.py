@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import json
+import os
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -69,6 +73,44 @@ class DataSource:
             raise KeyError(f"DataSource {self.name!r}: no split {split!r}; splits are {sorted(self.splits)}.")
         counts = Counter(item["label"] for item in self.splits[split])
         return [counts.get(i, 0) for i in range(len(self.classes))]
+
+    def to_csv(self, csv_path: str | os.PathLike, relative: bool = True) -> Path:
+        """Freeze the splits as a CSV manifest (``image,label,split,patient_id``) that :func:`manifest_source` reads
+        back into the same items; class names go to the sidecar ``<csv>.json``.
+
+        Args:
+            csv_path: output CSV (its folder is created).
+            relative: write image paths relative to the CSV's folder when possible.
+
+        Returns:
+            The CSV path.
+
+        Raises:
+            ValueError: an item holds an in-memory array instead of a file path.
+        """
+        csv_path = Path(csv_path)
+        csv_path.parent.mkdir(parents=True, exist_ok=True)
+        base = csv_path.parent.resolve()
+        with open(csv_path, "w", newline="") as f:
+            writer = csv.writer(f, lineterminator="\n")
+            writer.writerow(["image", "label", "split", "patient_id"])
+            for split, items in self.splits.items():
+                for item in items:
+                    img = item["image"]
+                    if not isinstance(img, (str, os.PathLike)):
+                        raise ValueError(
+                            f"DataSource.to_csv: item {item.get('id')!r} holds an in-memory array; only file paths "
+                            "can be written to a manifest."
+                        )
+                    path = Path(img).resolve()
+                    if relative:
+                        try:
+                            path = Path(os.path.relpath(path, base))
+                        except ValueError:  # another drive on Windows
+                            pass
+                    writer.writerow([path.as_posix(), int(item["label"]), split, item.get("patient_id", "")])
+        csv_path.with_suffix(".json").write_text(json.dumps({"classes": self.classes, "name": self.name}, indent=2))
+        return csv_path
 
     def __repr__(self) -> str:
         parts = ", ".join(f"{s}={self.class_counts(s)}" for s in self.splits)

@@ -414,7 +414,7 @@ def manifest_source(
             bad("empty image path")
             continue
         path = Path(rel).expanduser()
-        path = path if path.is_absolute() else base / path
+        path = Path(os.path.normpath(path if path.is_absolute() else base / path))
         if check_files and not path.exists():
             bad(f"image file {path} not found")
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -255,3 +256,19 @@ def test_datasource_rejects_bad_labels():
         DataSource("x", ["a", "b"], {"train": [{"image": "p", "label": 2, "id": "i"}]})
     with pytest.raises(KeyError, match="no split 'val'"):
         DataSource("x", ["a"], {"train": []}).class_counts("val")
+
+
+def test_to_csv_freezes_splits_and_loads_back(tmp_path):
+    root = _class_tree(tmp_path / "ds", layout=("train", "test"), per_class=4)
+    src = class_folder_source(root, val_fraction=0.25, seed=0, patient_id_regex=r"^(person\d+)")
+    csv = src.to_csv(tmp_path / "frozen" / "splits.csv")
+    back = manifest_source(csv)
+    assert back.classes == src.classes and list(back.splits) == list(src.splits)
+    for split in src.splits:
+        assert [(it["image"], it["label"], it["patient_id"]) for it in back.splits[split]] == [
+            (str(Path(it["image"]).resolve()), it["label"], it["patient_id"]) for it in src.splits[split]
+        ]
+    with pytest.raises(ValueError, match="in-memory array"):
+        DataSource("m", ["a"], {"train": [{"image": np.zeros((1, 2, 2)), "label": 0, "id": "x"}]}).to_csv(
+            tmp_path / "bad.csv"
+        )
