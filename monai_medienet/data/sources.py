@@ -33,16 +33,17 @@ logger = logging.getLogger(__name__)
 MEDMNIST_INFO: dict[str, dict] = {
     "pneumoniamnist": {
         "classes": ["normal", "pneumonia"],
-        "url": "https://zenodo.org/records/6496656/files/pneumoniamnist.npz?download=1",
+        "url": "https://zenodo.org/records/10519652/files/pneumoniamnist.npz?download=1",
         "md5": "28209eda62fecd6e6a2d98b1501bb15f",
     },
     "breastmnist": {
         "classes": ["malignant", "normal_benign"],
-        "url": "https://zenodo.org/records/6496656/files/breastmnist.npz?download=1",
+        "url": "https://zenodo.org/records/10519652/files/breastmnist.npz?download=1",
         "md5": "750601b1f35ba3300ea97c75c52ff8f6",
     },
 }
-"""Known MedMNIST v2 (28x28) datasets: class names (from MedMNIST's INFO), official Zenodo URL and MD5."""
+"""Known MedMNIST (28x28) datasets: class names (from MedMNIST's INFO), the official Zenodo URL (the current MedMNIST
+record; its 28x28 files are the v2 files, same MD5) and MD5."""
 
 KERMANY_PATIENT_REGEX = r"^((?:NORMAL2-)?IM-\d+|person\d+)"
 """Patient id from file names of the Kermany chest X-ray set (``person12_virus_3.jpeg`` → ``person12``,
