@@ -45,7 +45,7 @@ def _intensity_transform(intensity: str, keys: KeysCollection):
 
 
 def image_preprocessing(
-    image_size: Sequence[int],
+    image_size: Sequence[int] | int,
     channels: int = 1,
     intensity: str = "minmax",
     resize_mode: str = "pad",
@@ -62,8 +62,8 @@ def image_preprocessing(
     ``EnsureTyped`` (image float32, label int64 scalar).
 
     Args:
-        image_size: spatial output size ``(H, W)`` or ``(H, W, D)``; choose it divisible by the autoencoder's total
-            downsampling (e.g. 32x32 for MedMNIST's 28x28 with 4x downsampling).
+        image_size: spatial output size ``(H, W)`` or ``(H, W, D)`` (an int means a square 2D size); choose it
+            divisible by the autoencoder's total downsampling (e.g. 32x32 for MedMNIST's 28x28 with 4x downsampling).
         channels: output channel count (1 → N repeats; RGB → 1 averages).
         intensity: ``"minmax"`` (per image, MONAI ``ScaleIntensityd``), ``"percentile"`` (0.5–99.5 %, clipped),
             ``"dtype"`` (the full range of the stored pixel type: uint8/255, uint16/65535, DICOM BitsStored with
@@ -83,7 +83,7 @@ def image_preprocessing(
     Raises:
         ValueError: invalid ``image_size``, ``channels``, ``intensity``, ``resize_mode`` or divisibility.
     """
-    size = tuple(int(s) for s in image_size)
+    size = (int(image_size),) * 2 if isinstance(image_size, (int, np.integer)) else tuple(int(s) for s in image_size)
     if len(size) not in (2, 3) or any(s < 1 for s in size):
         raise ValueError(f"image_preprocessing: image_size must be 2 or 3 positive ints, got {image_size!r}.")
     if int(channels) < 1:

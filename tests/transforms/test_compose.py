@@ -27,6 +27,7 @@ def test_medmnist_array_is_padded_not_resized():
     assert type(img) is torch.Tensor and img.shape == (1, 32, 32) and img.dtype == torch.float32
     assert out["label"].dtype == torch.int64 and out["label"].ndim == 0 and int(out["label"]) == 1
     np.testing.assert_allclose(img[0, 2:30, 2:30].numpy(), arr[0] / 255.0, atol=1e-6)
+    assert torch.equal(image_preprocessing(32, intensity="dtype")({"image": arr, "label": 1})["image"], img)
     assert float(img[0, :2].abs().max()) == 0.0  # zero border
 
 
