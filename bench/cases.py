@@ -47,6 +47,19 @@ def case_matmul_peak(profile: dict[str, Any], dtype: str) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------------------------------------- samplers
+def _count_flops(unet: torch.nn.Module, kind: str, shape: tuple[int, ...], batch: int) -> int:
+    """FLOPs of one U-Net forward at ``batch`` latents of ``shape[1:]`` (``FlopCounterMode``; convs and matmuls)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    x = torch.zeros(batch, *shape[1:])
+    t = torch.full((batch,), 500, dtype=torch.long)
+    y = torch.zeros(batch, dtype=torch.long)
+    counter = FlopCounterMode(display=False)
+    with torch.no_grad(), counter:
+        _call(unet, kind, x, t, y)
+    return int(counter.get_total_flops())
+
+
 def _ddim(steps: int):
     from monai.networks.schedulers import DDIMScheduler
 
@@ -81,6 +94,7 @@ def make_sampler(profile: dict[str, Any], pipeline: str, image_size: int) -> tup
 
         unet = build_unet(profile, "monai").eval()
         info["unet_params"] = count_parameters(unet)
+        info["unet_flops_per_step"] = _count_flops(unet, "monai", shape, n)
 
         def run(steps: int) -> torch.Tensor:
             sched = _ddim(steps)
@@ -96,6 +110,8 @@ def make_sampler(profile: dict[str, Any], pipeline: str, image_size: int) -> tup
 
     unet = build_unet(profile, "medienet").eval()
     info["unet_params"] = count_parameters(unet)
+    cfg_batch = n if profile["guidance_scale"] == 1.0 else 2 * n  # CFG: one forward on [cond; null]
+    info["unet_flops_per_step"] = _count_flops(unet, "medienet", shape, cfg_batch)
     labels = torch.arange(n) % profile["num_classes"]
     fast = pipeline.startswith("medienet_fast")
     dtype = torch.bfloat16 if fast else None
@@ -148,6 +164,7 @@ def case_sample(profile: dict[str, Any], pipeline: str, image_size: int) -> dict
         "warmup_s": warmup_s,
         "seconds": seconds,
         "images_per_s": n / seconds,
+        "unet_gflop_per_image": info["unet_flops_per_step"] * info["steps"] / n / 1e9,
         "output_shape": list(images.shape),
         "output_finite": bool(torch.isfinite(images).all()),
     }

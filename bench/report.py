@@ -48,7 +48,12 @@ def to_markdown(report: dict[str, Any]) -> str:
         lines.append("")
 
     table("Matmul peak (GFLOP/s)", "matmul_peak", [("gflops_best", "best"), ("gflops_median", "median")], ["dtype"])
-    table("Sampling", "sample", [("images_per_s", "images/s"), ("seconds", "seconds")], ["image_size", "pipeline"])
+    table(
+        "Sampling",
+        "sample",
+        [("images_per_s", "images/s"), ("seconds", "seconds"), ("unet_gflop_per_image", "U-Net GFLOP / image")],
+        ["image_size", "pipeline"],
+    )
     table(
         "Training step", "train", [("ms_per_step", "ms/step"), ("images_per_s", "images/s")], ["image_size", "pipeline"]
     )
