@@ -10,6 +10,7 @@ from .classifier import (
     TrainedClassifier,
     build_classifier,
     predict_proba,
+    recalibrate_batchnorm,
     train_classifier,
 )
 from .explain import gradcam_maps, select_explanation_images
@@ -51,6 +52,7 @@ __all__ = [
     "plot_auroc_bars",
     "plot_roc_curves",
     "predict_proba",
+    "recalibrate_batchnorm",
     "run_evaluation",
     "select_explanation_images",
     "train_classifier",

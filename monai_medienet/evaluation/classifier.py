@@ -39,6 +39,7 @@ __all__ = [
     "TrainedClassifier",
     "build_classifier",
     "predict_proba",
+    "recalibrate_batchnorm",
     "train_classifier",
 ]
 
@@ -141,6 +142,63 @@ class TrainedClassifier:
     history: list[tuple[int, float]] = field(default_factory=list)
 
 
+@torch.no_grad()
+def recalibrate_batchnorm(network: torch.nn.Module, loader: Any, num_batches: int = 8, device: Any = None) -> int:
+    """Re-estimate BatchNorm running statistics of ``network`` from ``num_batches`` training batches ("precise BN").
+
+    With short step budgets and Adam, the exponential running averages lag far behind the current weights, so
+    eval-mode outputs are shifted (e.g. every image predicted positive although the ranking, hence AUROC, is fine).
+    Here the statistics are reset and replaced by the cumulative average over a few batches with frozen weights.
+
+    Args:
+        network: the network (its mode is restored afterwards).
+        loader: iterable of ``{"image": (B, C, H, W)}`` batches (the arm's training loader).
+        num_batches: batches to average over (``0`` disables).
+        device: device of the inputs (default: the network's).
+
+    Returns:
+        Number of batches used.
+    """
+    bns = [m for m in network.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    if not bns or num_batches <= 0:
+        return 0
+    device = device if device is not None else next(network.parameters()).device
+    was_training = network.training
+    momenta = [m.momentum for m in bns]
+    for m in bns:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative moving average
+    network.train()
+    used = 0
+    while used < num_batches:
+        progressed = False
+        for batch in loader:
+            network(torch.as_tensor(batch["image"]).float().to(device))
+            used += 1
+            progressed = True
+            if used >= num_batches:
+                break
+        if not progressed:
+            break
+    for m, mom in zip(bns, momenta):
+        m.momentum = mom
+    network.train(was_training)
+    return used
+
+
+class _RecalibrateBeforeValidation:
+    """Evaluator handler: :func:`recalibrate_batchnorm` from the training loader before every validation."""
+
+    def __init__(self, network: torch.nn.Module, loader: Any, num_batches: int) -> None:
+        self.network, self.loader, self.num_batches = network, loader, num_batches
+
+    def attach(self, engine: Any) -> None:
+        engine.add_event_handler(Events.STARTED, self)
+
+    def __call__(self, engine: Any) -> None:
+        recalibrate_batchnorm(self.network, self.loader, self.num_batches)
+
+
 class _ValidateAtEnd:
     """Run the validator once more at the end of training when the last step was not validated."""
 
@@ -197,6 +255,7 @@ def train_classifier(
     num_workers: int = 0,
     progress: bool = True,
     desc: str = "classifier",
+    bn_recalibration_batches: int = 8,
 ) -> TrainedClassifier:
     """Train ``network`` for ``max_steps`` optimisation steps (the budget), validating on real data.
 
@@ -221,6 +280,8 @@ def train_classifier(
         num_workers: loader workers.
         progress: tqdm bar.
         desc: progress bar label.
+        bn_recalibration_batches: before every validation, re-estimate BatchNorm statistics from this many training
+            batches (:func:`recalibrate_batchnorm`; 0 = off), so the kept weights give calibrated eval-mode outputs.
 
     Returns:
         A :class:`TrainedClassifier` with the best weights loaded.
@@ -267,6 +328,15 @@ def train_classifier(
         inferer=inferer,
         decollate=False,
     )
+    if bn_recalibration_batches > 0:
+        recal_loader = DataLoader(
+            train_ds,
+            batch_size=batch_size,
+            shuffle=True,
+            generator=torch.Generator().manual_seed(int(seed) + 1),
+            num_workers=num_workers,
+        )
+        _RecalibrateBeforeValidation(network, recal_loader, bn_recalibration_batches).attach(evaluator)
     best = BestWeightsInMemory(network, "val_auroc", trainer)
     best.attach(evaluator)
     if patience > 0:

@@ -97,6 +97,8 @@ class EvaluationConfig:
         weight_decay: Adam weight decay.
         val_interval: validate every this many steps.
         patience: early-stopping patience in validations (0 = off).
+        bn_recalibration_batches: re-estimate BatchNorm statistics from this many training batches before every
+            validation (see :func:`~monai_medienet.evaluation.recalibrate_batchnorm`; 0 = off).
         synthetic_ratio: synthetic:real count in ``real+syn`` arms (1.0 = 1:1); the ``syn`` arm uses the same count.
         class_balanced: split the synthetic count equally across classes.
         rotate_degrees: classic augmentation: max rotation.
@@ -132,6 +134,7 @@ class EvaluationConfig:
     weight_decay: float = 1e-4
     val_interval: int = 50
     patience: int = 5
+    bn_recalibration_batches: int = 8
     synthetic_ratio: float = 1.0
     class_balanced: bool = True
     rotate_degrees: float = 10.0
@@ -469,6 +472,7 @@ def run_evaluation(
                 num_workers=cfg.num_workers,
                 progress=cfg.progress,
                 desc=f"[{run_i}/{n_runs}] {arm} seed {seed}",
+                bn_recalibration_batches=cfg.bn_recalibration_batches,
             )
             p, lab = predict_proba(trained.network, test_items, cfg.batch_size, device, cfg.bf16)
             if not np.array_equal(lab, y_te):

@@ -51,3 +51,18 @@ def test_train_classifier_budget_early_stop_and_best_weights():
     assert labels.tolist() == [0, 1] * 4
     with pytest.raises(ValueError, match="max_steps"):
         train_classifier(net, _items(4), _items(4), 2, max_steps=0)
+
+
+def test_recalibrate_batchnorm_matches_data_statistics():
+    from monai_medienet.evaluation import recalibrate_batchnorm
+
+    net = torch.nn.Sequential(torch.nn.BatchNorm2d(1))
+    g = torch.Generator().manual_seed(0)
+    batches = [{"image": 3.0 + 2.0 * torch.randn(16, 1, 4, 4, generator=g)} for _ in range(4)]
+    net.eval()
+    assert recalibrate_batchnorm(net, batches, num_batches=6) == 6  # cycles the loader
+    bn = net[0]
+    assert bn.running_mean.item() == pytest.approx(3.0, abs=0.15)
+    assert bn.running_var.item() == pytest.approx(4.0, rel=0.1)
+    assert bn.momentum == 0.1 and not net.training  # restored
+    assert recalibrate_batchnorm(torch.nn.Linear(2, 2), batches) == 0

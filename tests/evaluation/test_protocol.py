@@ -138,3 +138,27 @@ def test_end_to_end_with_inception(tmp_path):
     inc = res["fidelity"]["inception"]
     assert "fid_2048_synthetic_vs_test" in inc and "fid_64_val_vs_test_reference" in inc
     assert "FID-2048" in (tmp_path / "report.md").read_text()
+
+
+def test_png_synthetic_items_with_package_preprocessing(tmp_path):
+    """Synthetic PNG files (as the writers produce) and in-memory uint8 real arrays go through one transform."""
+    from PIL import Image
+
+    from monai_medienet.evaluation.protocol import _materialise
+    from monai_medienet.transforms import image_preprocessing
+
+    rng = np.random.default_rng(0)
+    items = []
+    for i in range(3):
+        arr = rng.integers(0, 256, size=(16, 16), dtype=np.uint8)
+        Image.fromarray(arr).save(tmp_path / f"s{i}.png")
+        items.append({"image": str(tmp_path / f"s{i}.png"), "label": i % 2})
+    items.append({"image": arr[None], "label": 1})  # the same pixels in memory
+    tf = image_preprocessing(image_size=(16, 16), intensity="dtype")
+    x, y = _materialise(items, tf, "synthetic", progress=False)
+    assert x.shape == (4, 1, 16, 16) and x.dtype == torch.float32 and y.tolist() == [0, 1, 0, 1]
+    assert torch.allclose(x[2], x[3]) and torch.allclose(x[3, 0], torch.as_tensor(arr / 255.0, dtype=torch.float32))
+    with pytest.raises(ValueError, match="file paths"):
+        from monai_medienet.evaluation.protocol import _ToTensord
+
+        _ToTensord()(items[0])
