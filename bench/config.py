@@ -155,7 +155,9 @@ def build_unet(profile: dict[str, Any], kind: str, seed: int = 0) -> nn.Module:
         profile: a benchmark profile.
         kind: ``"monai"`` (MONAI ``DiffusionModelUNet``, unconditional as used by MONAI's ``LatentDiffusionInferer``),
             ``"monai_cond"`` (the plain MONAI U-Net with class embeddings: the equal-channels baseline for the
-            RoPE + multi-attention overhead) or ``"medienet"`` (``MedIENetUNet``).
+            RoPE + multi-attention overhead), ``"medienet"`` (``MedIENetUNet``), or the ablations
+            ``"medienet_norope"`` (``rope=False``) and ``"medienet_nomulti"`` (``multi_attention=False``: MONAI's
+            cross-attention transformer at the encoder attention levels too).
         seed: initialisation seed.
 
     Returns:
@@ -178,12 +180,12 @@ def build_unet(profile: dict[str, Any], kind: str, seed: int = 0) -> nn.Module:
         from monai.networks.nets import DiffusionModelUNet
 
         net = DiffusionModelUNet(**common)  # MONAI defaults otherwise (as a MONAI user would build it)
-    elif kind in ("monai_cond", "medienet"):
+    elif kind in ("monai_cond", "medienet", "medienet_norope", "medienet_nomulti"):
         from monai_medienet.networks import build_diffusion_unet
 
-        net = build_diffusion_unet(
-            "monai" if kind == "monai_cond" else "medienet", num_classes=profile["num_classes"], **common
-        )
+        ablation = {"medienet_norope": {"rope": False}, "medienet_nomulti": {"multi_attention": False}}.get(kind, {})
+        name = "monai" if kind == "monai_cond" else "medienet"
+        net = build_diffusion_unet(name, num_classes=profile["num_classes"], **common, **ablation)
     else:
         raise ValueError(f"bench: unknown U-Net kind {kind!r}.")
     _perturb_zero_init(net, seed + 1)

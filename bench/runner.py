@@ -55,6 +55,11 @@ def plan(profile_name: str, compile: bool = False, only: list[str] | None = None
         for d in ("fp32", "bf16")
         for k in kinds
     ]
+    if med:  # where the MedIENet overhead comes from: RoPE off, multi-attention off (bf16, the fast-path precision)
+        rep += [
+            {"case": "forward", "params": {"kind": k, "dtype": "bf16", "image_size": big}}
+            for k in ("medienet_norope", "medienet_nomulti")
+        ]
     if compile and med:
         rep += [
             {"case": "forward", "params": {"kind": "medienet", "dtype": "bf16", "image_size": big, "compile": True}}
@@ -277,22 +282,13 @@ def derived(results: list[dict]) -> dict[str, Any]:
                 ]
                 if fr:
                     out[f"forward_fraction_of_peak[{k}]"] = _stats(fr)
-        for compiled in ("", ",compile=True"):
-            base = None
-            for k in keys:
-                if (
-                    k.startswith("forward[")
-                    and f"dtype={dtype}" in k
-                    and "kind=monai_cond" in k
-                    and ("compile=True" in k) == bool(compiled)
-                ):
-                    base = k
-            if base is not None:
-                other = base.replace("kind=monai_cond", "kind=medienet")
-                if other in keys:
-                    ratio = _paired(results, other, base, "seconds")
+        for k in sorted(keys):
+            if k.startswith("forward[") and f"dtype={dtype}" in k and "kind=monai_cond" in k and "compile" not in k:
+                for kind in ("medienet", "medienet_norope", "medienet_nomulti"):
+                    other = k.replace("kind=monai_cond", f"kind={kind}")
+                    ratio = _paired(results, other, k, "seconds") if other in keys else None
                     if ratio:
-                        out[f"medienet_forward_overhead[{dtype}{' compiled' if compiled else ''}]"] = {
-                            k: (v - 1.0 if k != "n" else v) for k, v in ratio.items()
+                        out[f"forward_time_overhead[{kind} vs monai_cond, {dtype}]"] = {
+                            s: (v - 1.0 if s != "n" else v) for s, v in ratio.items()
                         }
     return out

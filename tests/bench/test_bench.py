@@ -93,7 +93,7 @@ def test_summarise_medians_and_paired_ratios():
     assert speed["median"] == pytest.approx(10.0) and speed["min"] == pytest.approx(7.5) and speed["max"] == 12.0
     frac = der["forward_fraction_of_peak[forward[dtype=bf16,image_size=64,kind=medienet]]"]
     assert frac["median"] == pytest.approx(0.41)
-    assert der["medienet_forward_overhead[bf16]"]["median"] == pytest.approx(0.25)
+    assert der["forward_time_overhead[medienet vs monai_cond, bf16]"]["median"] == pytest.approx(0.25)
     md = to_markdown(
         {
             "meta": {
