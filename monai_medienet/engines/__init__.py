@@ -25,6 +25,8 @@ from .diffusion import (  # noqa: E402
     load_diffusion_generator,
     resolve_scale_factor,
 )
+from .generation import generate_synthetic  # noqa: E402
+from .runner import run_trainer  # noqa: E402
 
 __all__ += [
     "AutocastInferer",
@@ -39,5 +41,7 @@ __all__ += [
     "latent_shape_for",
     "load_autoencoder",
     "load_diffusion_generator",
+    "generate_synthetic",
     "resolve_scale_factor",
+    "run_trainer",
 ]
