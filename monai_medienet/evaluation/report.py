@@ -230,7 +230,7 @@ def _plot_gradcam(results: Mapping[str, Any], path: Path) -> Path | None:
             ax.imshow(maps[name][i], cmap="jet", alpha=0.45, vmin=0, vmax=1)
             p = ""
             if name in probs:
-                p = f", p={probs[name][0][int(g['indices'][i]), int(labels[i])]:.2f}"
+                p = f", p(true)={probs[name][0][int(g['indices'][i]), int(labels[i])]:.2f}"
             ax.set_title(f"{name}{p}", fontsize=7)
     fig.suptitle("Grad-CAM (layer4) for the true class; first seed's classifiers", fontsize=8)
     fig.tight_layout()

@@ -44,7 +44,7 @@ def _random_splits(size=16):
 def _fast(**kw):
     base = dict(
         seeds=[0], max_steps=3, batch_size=8, val_interval=3, n_boot=100, inception_fid=False, progress=False,
-        gradcam_images=2, diversity_pairs=10,
+        gradcam_images=2, diversity_pairs=10, bn_recalibration_batches=2,
     )  # fmt: skip
     base.update(kw)
     return base
