@@ -11,12 +11,14 @@ from .checkpoint import (
     set_rng_states,
 )
 from .discriminator import DiscriminatorStepHandler
+from .ema import EMAMomentumState
 from .sample_grid import SampleGridHandler, make_image_grid, save_image_grid
 from .summary import StageSummaryHandler
 
 __all__ = [
     "CHECKPOINT_FORMAT_VERSION",
     "DiscriminatorStepHandler",
+    "EMAMomentumState",
     "SampleGridHandler",
     "StageSummaryHandler",
     "TrainingCheckpointSaver",
