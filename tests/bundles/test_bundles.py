@@ -15,6 +15,8 @@ REPO = Path(__file__).resolve().parents[2]
 BUNDLES = REPO / "bundles"
 SCHEMA = BUNDLES / "meta_schema.json"
 NAMES = ["medienet_pneumoniamnist", "medienet_chest_xray"]
+pytestmark = pytest.mark.filterwarnings("ignore:parsing config_file")
+
 SHARED = ["train.yaml", "inference.yaml", "evaluate.yaml", "multi_gpu_train.yaml", "logging.conf"]
 
 
