@@ -21,7 +21,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--markdown", default=None, help="also write the Markdown tables to this path")
     p.add_argument("--repeats", type=int, default=None, help="repeats of each timed case (default: profile's)")
     p.add_argument("--compile", action="store_true", help="add torch.compile (inductor, weight freezing) cases")
-    p.add_argument("--only", nargs="*", default=None, help="run only these case names (e.g. sample train)")
+    p.add_argument(
+        "--only",
+        nargs="*",
+        default=None,
+        help="run only cases with these names (sample train ...) or key substrings (fast_compile, dtype=bf16)",
+    )
     p.add_argument("--no-isolate", action="store_true", help="run all cases in one subprocess (RSS not per case)")
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds per worker process")
     return p

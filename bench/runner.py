@@ -74,11 +74,17 @@ def plan(profile_name: str, compile: bool = False, only: list[str] | None = None
         ]
     once.append({"case": "profile", "params": {"kind": "monai_cond", "dtype": "bf16", "image_size": big}})
     if only:
-        rep = [s for s in rep if s["case"] in only]
-        once = [s for s in once if s["case"] in only]
+        rep = [s for s in rep if _selected(s, only)]
+        once = [s for s in once if _selected(s, only)]
     for s in rep + once:
         s["profile"] = profile_name
     return rep, once
+
+
+def _selected(spec: dict, only: list[str]) -> bool:
+    """A spec is selected by its case name or by a substring of its key (``fast_compile``, ``dtype=bf16``...)."""
+    key = case_key(spec)
+    return any(tok == spec["case"] or tok in key for tok in only)
 
 
 def _run_worker(specs: list[dict], timeout: float) -> list[dict]:

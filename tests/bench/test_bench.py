@@ -50,6 +50,11 @@ def test_plan_pairs_reference_and_medienet_cases():
     assert {s["case"] for s in once} == {"agreement", "profile"}
     rep_c, _ = plan("full", compile=True)
     assert any("medienet_fast_compile" in case_key(s) for s in rep_c)
+    sub, _ = plan("full", compile=True, only=["fast_compile", "compile=True"])
+    assert [case_key(s) for s in sub] == [
+        "sample[image_size=64,pipeline=medienet_fast_compile]",
+        "forward[compile=True,dtype=bf16,image_size=64,kind=medienet]",
+    ]
     only, once_only = plan("quick", only=["train"])
     assert {s["case"] for s in only} == {"train"} and once_only == []
 
