@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ def generate_synthetic(
     overwrite: bool = False,
     classes: list[str] | None = None,
     use_ema: bool = True,
+    crop_size: Sequence[int] | None = None,
     progress: bool = True,
 ) -> dict[str, Any]:
     """Sample ``num_per_class`` images of every class and write them with ``SyntheticImageWriter`` + manifest.
@@ -54,13 +56,16 @@ def generate_synthetic(
         overwrite: allow replacing existing files.
         classes: only these class names (default: all classes of the checkpoint).
         use_ema: sample with the EMA weights.
+        crop_size: centre-crop the generated images to this spatial size before writing (e.g. ``(28, 28)`` to undo
+            the zero padding of 28x28 MedMNIST images to the model's 32x32).
         progress: show a progress bar.
 
     Returns:
         ``{"output_dir", "manifest", "num_images", "classes", "settings"}``.
 
     Raises:
-        ValueError: for ``num_per_class < 1``, ``batch_size < 1`` or an unknown class name.
+        ValueError: for ``num_per_class < 1``, ``batch_size < 1``, an unknown class name or a crop larger than the
+            images.
     """
     from monai_medienet.io import SyntheticImageWriter
 
@@ -85,6 +90,7 @@ def generate_synthetic(
         "base_seed": int(seed),
         "precision": mp.precision,
         "use_ema": bool(use_ema),
+        "crop_size": [int(c) for c in crop_size] if crop_size is not None else None,
     }
     writer = SyntheticImageWriter(output_dir, gen.classes, fmt=fmt, overwrite=overwrite, provenance=settings)
     jobs = [(gen.classes.index(name), seed + i) for i, (name, _) in enumerate(
@@ -109,6 +115,12 @@ def generate_synthetic(
             progress=False,
         )
         images = images.float().clamp(0, 1).cpu()
+        if crop_size is not None:
+            crop = [int(c) for c in crop_size]
+            if len(crop) != images.ndim - 2 or any(c > s or c < 1 for c, s in zip(crop, images.shape[2:])):
+                raise ValueError(f"generate_synthetic: crop_size {crop} does not fit images {tuple(images.shape[2:])}.")
+            starts = [(s - c) // 2 for c, s in zip(crop, images.shape[2:])]
+            images = images[(slice(None), slice(None), *[slice(b, b + c) for b, c in zip(starts, crop)])]
         for img, (lab, s) in zip(images, chunk):
             writer.write(img, lab, s)
             written += 1

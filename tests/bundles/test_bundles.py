@@ -10,6 +10,7 @@ import pytest
 import torch
 from monai.bundle import run as bundle_run
 from monai.bundle import verify_metadata
+from PIL import Image
 
 REPO = Path(__file__).resolve().parents[2]
 BUNDLES = REPO / "bundles"
@@ -83,13 +84,13 @@ def _check_training_outputs(out: Path, classes: list[str]) -> None:
 
 
 @pytest.mark.parametrize(
-    "bundle, classes, data_fixture",
+    "bundle, classes, data_fixture, out_size",
     [
-        ("medienet_pneumoniamnist", ["normal", "pneumonia"], "pneumoniamnist_npz"),
-        ("medienet_chest_xray", ["NORMAL", "PNEUMONIA"], "chest_xray_dir"),
+        ("medienet_pneumoniamnist", ["normal", "pneumonia"], "pneumoniamnist_npz", (28, 28)),  # 32 cropped back
+        ("medienet_chest_xray", ["NORMAL", "PNEUMONIA"], "chest_xray_dir", (32, 32)),  # smoke image_size
     ],
 )
-def test_smoke_training_and_inference(bundle, classes, data_fixture, request, tmp_path, capsys):
+def test_smoke_training_and_inference(bundle, classes, data_fixture, out_size, request, tmp_path, capsys):
     request.getfixturevalue(data_fixture)
     out = tmp_path / "run"
     run_id(bundle, "training", ["train.yaml"], out)
@@ -98,6 +99,8 @@ def test_smoke_training_and_inference(bundle, classes, data_fixture, request, tm
     manifest = (out / "synthetic" / "manifest.csv").read_text().splitlines()
     assert len(manifest) == 1 + 2 * len(classes)  # header + num_images_per_class (2) per class
     assert all(c in "\n".join(manifest) for c in classes)
+    first = out / "synthetic" / manifest[1].split(",")[0]
+    assert Image.open(first).size == out_size
     printed = capsys.readouterr().out
     assert "autoencoder stage finished" in printed and "diffusion stage finished" in printed
     assert "inference finished" in printed
