@@ -224,3 +224,14 @@ def test_ddp_two_process_gloo(pneumoniamnist_npz, tmp_path):
     assert not any(k.startswith("module.") for k in ck["state"]["network"])
     assert (out / "samples" / "samples_latest.png").is_file()
     assert proc.stdout.count("diffusion stage finished") == 1  # summary on rank 0 only
+
+
+def test_smoke_adversarial_autoencoder(pneumoniamnist_npz, tmp_path, capsys):
+    """The optional PatchDiscriminator path: discriminator + its optimizer are trained after the warm-up and saved."""
+    out = tmp_path / "adv"
+    run_id("medienet_pneumoniamnist", "train_autoencoder", ["train.yaml"], out, ae_adversarial=True,
+           ae_adversarial_warmup=2)  # fmt: skip
+    ck = torch.load(out / "checkpoints" / "autoencoder.pt", weights_only=True)
+    assert set(ck["state"]) == {"autoencoder", "optimizer", "discriminator", "d_optimizer"}
+    assert ck["state"]["d_optimizer"]["state"], "the discriminator was never stepped"
+    assert "autoencoder stage finished" in capsys.readouterr().out
