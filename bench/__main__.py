@@ -28,6 +28,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="run only cases with these names (sample train ...) or key substrings (fast_compile, dtype=bf16)",
     )
     p.add_argument("--no-isolate", action="store_true", help="run all cases in one subprocess (RSS not per case)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch threads per worker (default: all cores; use 1 on a machine shared with other jobs)",
+    )
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds per worker process")
     return p
 
@@ -43,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         only=args.only,
         isolate=not (args.quick or args.no_isolate),
         timeout=args.timeout,
+        threads=args.threads,
         log=lambda s: print(s, flush=True),
     )
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,8 @@ def to_markdown(report: dict[str, Any]) -> str:
         f"Command: `{meta['command']}`  ",
         f"Started {meta['started_utc']}, finished {meta.get('finished_utc', '?')} ({meta.get('total_s', 0):.0f} s); "
         f"profile `{meta['profile']}`, {meta['repeats']} repeat(s), "
-        f"{'one fresh subprocess per case' if meta['isolated_subprocesses'] else 'all cases in one subprocess'}.  ",
+        f"{'one fresh subprocess per case' if meta['isolated_subprocesses'] else 'all cases in one subprocess'}, "
+        f"{meta.get('threads', '?')} torch thread(s) per process.  ",
         f"Machine: {meta['processor']}, {meta['cpu_count']} CPUs; torch {meta.get('torch')}, "
         f"MONAI {meta.get('monai')}, Python {meta['python']}.  ",
         f"Load average (1/5/15 min) at start {', '.join(f'{x:.2f}' for x in meta['loadavg_start'])}; at end "

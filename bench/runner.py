@@ -72,7 +72,10 @@ def plan(profile_name: str, compile: bool = False, only: list[str] | None = None
         once += [
             {"case": "profile", "params": {"kind": "medienet", "dtype": d, "image_size": big}} for d in ("bf16", "fp32")
         ]
-    once.append({"case": "profile", "params": {"kind": "monai_cond", "dtype": "bf16", "image_size": big}})
+    once += [
+        {"case": "profile", "params": {"kind": "monai_cond", "dtype": "bf16", "image_size": big}},
+        {"case": "profile", "params": {"kind": "monai", "dtype": "fp32", "image_size": big}},  # the reference U-Net
+    ]
     if only:
         rep = [s for s in rep if _selected(s, only)]
         once = [s for s in once if _selected(s, only)]
@@ -115,6 +118,7 @@ def run(
     only: list[str] | None = None,
     isolate: bool = True,
     timeout: float = 1800.0,
+    threads: int | None = None,
     log=print,
 ) -> dict[str, Any]:
     """Run the benchmark and return ``{"meta", "results", "summary"}`` (JSON-serialisable).
@@ -126,6 +130,8 @@ def run(
         only: restrict to these case names.
         isolate: one fresh subprocess per case (honest peak RSS); ``False`` runs all cases in one subprocess.
         timeout: seconds allowed per worker process.
+        threads: torch intra-op threads in the workers (default ``configure_threads()``: all available cores). On a
+            machine shared with other jobs, ``1`` avoids OpenMP oversubscription collapse.
         log: progress printer.
     """
     prof = get_profile(profile_name)
@@ -133,13 +139,14 @@ def run(
     rep_specs, once_specs = plan(profile_name, compile=compile, only=only)
     queue: list[dict] = []
     for r in range(repeats):
-        queue += [{**s, "repeat": r} for s in rep_specs]
-    queue += [{**s, "repeat": 0} for s in once_specs]
+        queue += [{**s, "repeat": r, "threads": threads} for s in rep_specs]
+    queue += [{**s, "repeat": 0, "threads": threads} for s in once_specs]
     meta = {
         "command": " ".join(["python -m bench"] + sys.argv[1:]),
         "profile": profile_name,
         "repeats": repeats,
         "isolated_subprocesses": isolate,
+        "threads": threads if threads is not None else len(os.sched_getaffinity(0)),
         "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "loadavg_start": list(os.getloadavg()),
         "cpu_count": os.cpu_count(),
