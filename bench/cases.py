@@ -7,6 +7,7 @@ compilation) are reported separately as ``warmup_s``.
 
 from __future__ import annotations
 
+import copy
 import os
 import statistics
 import time
@@ -420,13 +421,13 @@ def case_agreement(profile: dict[str, Any], image_size: int) -> dict[str, Any]:
     shape = latent_shape(profile, image_size, n)
     labels = torch.arange(n) % profile["num_classes"]
 
-    def sample(sched_fn, steps: int, dtype: torch.dtype) -> torch.Tensor:
+    def sample(sched_fn, steps: int, dtype: torch.dtype, guidance: float | None = None) -> torch.Tensor:
         inferer = ClassConditionalLatentDiffusionInferer(sched_fn(steps), autoencoder=ae, scale_factor=1.0)
         return inferer.sample(
             unet,
             labels,
             latent_shape=shape[1:],
-            guidance_scale=profile["guidance_scale"],
+            guidance_scale=profile["guidance_scale"] if guidance is None else guidance,
             num_inference_steps=steps,
             generator=torch.Generator().manual_seed(0),
             dtype=dtype,
@@ -449,6 +450,27 @@ def case_agreement(profile: dict[str, Any], image_size: int) -> dict[str, Any]:
             "mean_abs": float(diff.mean()),
             "mean_abs_rel": float(diff.mean()) / scale,
         }
+    # precision alone without guidance (CFG scale s multiplies the cond - null difference, and its bf16 error, by s)
+    ref1 = sample(_ddim, ddim, torch.float32, guidance=1.0)
+    diff = (sample(_ddim, ddim, torch.bfloat16, guidance=1.0) - ref1).abs()
+    scale1 = float(ref1.std()) or 1.0
+    out["bf16_ddim_no_cfg"] = {
+        "max_abs": float(diff.max()),
+        "mean_abs": float(diff.mean()),
+        "mean_abs_rel": float(diff.mean()) / scale1,
+    }
+    # one guided network evaluation, bf16 weights vs fp32, on the same noisy latents (no accumulation over steps)
+    inferer = ClassConditionalLatentDiffusionInferer(_ddim(ddim), autoencoder=ae, scale_factor=1.0)
+    unet_bf16 = copy.deepcopy(unet).to(torch.bfloat16)
+    x = torch.randn(shape, generator=torch.Generator().manual_seed(1))
+    per_t = {}
+    with torch.no_grad():
+        for t in (999, 500, 50):
+            tt = torch.full((n,), t, dtype=torch.long)
+            e32 = inferer.guided_prediction(unet, x, tt, labels, profile["guidance_scale"])
+            e16 = inferer.guided_prediction(unet_bf16, x.to(torch.bfloat16), tt, labels, profile["guidance_scale"])
+            per_t[str(t)] = float((e16.float() - e32).abs().mean() / e32.abs().mean())
+    out["one_step_bf16_rel_err"] = per_t
     return out
 
 

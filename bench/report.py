@@ -88,10 +88,14 @@ def to_markdown(report: dict[str, Any]) -> str:
                 "| variant | max abs diff | mean abs diff | mean abs diff / ref std |",
                 "|---|---|---|---|",
             ]
-            for name in ("bf16_ddim", "fp32_dpm", "fast"):
-                d = r[name]
-                lines.append(f"| {name} | {d['max_abs']:.4g} | {d['mean_abs']:.4g} | {d['mean_abs_rel']:.4g} |")
+            for name in ("bf16_ddim", "fp32_dpm", "fast", "bf16_ddim_no_cfg"):
+                if name in r:
+                    d = r[name]
+                    lines.append(f"| {name} | {d['max_abs']:.4g} | {d['mean_abs']:.4g} | {d['mean_abs_rel']:.4g} |")
             lines.append("")
+            if "one_step_bf16_rel_err" in r:
+                errs = ", ".join(f"t={t}: {v:.3g}" for t, v in r["one_step_bf16_rel_err"].items())
+                lines += [f"One guided U-Net evaluation, bf16 vs fp32 weights, mean relative error: {errs}.", ""]
         if c["case"] == "profile":
             r = c["result"]
             lines += [
@@ -104,3 +108,25 @@ def to_markdown(report: dict[str, Any]) -> str:
                 lines.append(f"| `{op['op']}` | {op['self_cpu_ms']:.2f} | {op['self_pct']:.1f} | {op['calls']} |")
             lines.append("")
     return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Re-render the Markdown of a saved result: ``python -m bench.report results.json [out.md]``."""
+    import json
+    import sys
+    from pathlib import Path
+
+    argv = sys.argv[1:] if argv is None else argv
+    if not 1 <= len(argv) <= 2:
+        print("usage: python -m bench.report results.json [out.md]", file=sys.stderr)
+        return 2
+    md = to_markdown(json.loads(Path(argv[0]).read_text()))
+    if len(argv) == 2:
+        Path(argv[1]).write_text(md + "\n")
+    else:
+        print(md)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
