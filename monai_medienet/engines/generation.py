@@ -23,8 +23,8 @@ def generate_synthetic(
     output_dir: str | os.PathLike,
     num_per_class: int = 100,
     guidance_scale: float = 2.0,
-    sampler: str = "dpmpp_2m",
-    num_inference_steps: int = 25,
+    sampler: str = "ddim",
+    num_inference_steps: int = 50,
     seed: int = 0,
     batch_size: int = 64,
     device: str | torch.device | None = None,
@@ -46,7 +46,7 @@ def generate_synthetic(
         output_dir: folder for the images and ``manifest.csv``.
         num_per_class: images per class.
         guidance_scale: classifier-free guidance scale (1 = conditional only).
-        sampler: ``"dpmpp_2m"``, ``"dpmpp_1"``, ``"ddim"`` or ``"ddpm"``.
+        sampler: ``"ddim"``, ``"dpmpp_2m"``, ``"dpmpp_1"`` or ``"ddpm"``.
         num_inference_steps: solver steps.
         seed: base seed.
         batch_size: images per sampling batch.
