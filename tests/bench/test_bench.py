@@ -20,6 +20,7 @@ if str(REPO_ROOT) not in sys.path:  # `bench` is a top-level package of the repo
 
 from bench.__main__ import build_parser  # noqa: E402
 from bench.config import get_profile, latent_shape  # noqa: E402
+from bench.report import main as report_main  # noqa: E402
 from bench.report import to_markdown  # noqa: E402
 from bench.runner import case_key, plan, summarise  # noqa: E402
 from bench.worker import run_spec  # noqa: E402
@@ -118,6 +119,29 @@ def test_summarise_medians_and_paired_ratios():
     )
     assert "| 64 | monai_ref | 2 [1-4] |" in md
     assert "sampling_speedup[medienet_fast vs monai_ref, 64px] | 10 [7.5-12]" in md
+
+
+def test_report_main_rerenders_saved_json(tmp_path):
+    report = {
+        "meta": {
+            "command": "python -m bench --quick",
+            "started_utc": "t0",
+            "profile": "quick",
+            "repeats": 1,
+            "isolated_subprocesses": False,
+            "processor": "cpu",
+            "cpu_count": 2,
+            "python": "3",
+            "loadavg_start": [0.5, 0.5, 0.5],
+        },
+        "summary": summarise([_res("data_npz", {"image_size": 32}, {"images_per_s": 123.0}, 0)]),
+    }
+    src, dst = tmp_path / "r.json", tmp_path / "r.md"
+    src.write_text(json.dumps(report))
+    assert report_main([str(src), str(dst)]) == 0
+    text = dst.read_text()
+    assert "| 32 | 123 | 100 | 1.5 [1.0-2.0] |" in text and "`python -m bench --quick`" in text
+    assert report_main([]) == 2
 
 
 def test_worker_runs_a_case_and_reports_errors():
