@@ -37,6 +37,16 @@ class DPMSolverMultistepScheduler(Scheduler):
 
     Repeated timesteps from the rounding are dropped, so :attr:`num_inference_steps` can be below the number asked.
 
+    Clamping the data prediction (``clip_sample``). With ``clip_mode="ddim"`` (default) the step follows MONAI's
+    ``DDIMScheduler(clip_sample=True)``: ``x0`` is clamped and the sample is rebuilt from the clamped ``x0`` and the
+    model's own noise prediction, ``x <- alpha_t * clamp(x0) + sigma_t * eps``, before the update (the first-order
+    step is then exactly DDIM with clipping). With ``clip_mode="data"`` only ``x0`` is clamped, as in the
+    DPM-Solver++ paper's thresholding; the sample keeps the part ``alpha_t * (x0 - clamp(x0))`` that the clamped
+    prediction cannot explain. Near ``t = T - 1`` (``alpha_T`` ~ 0.012 for the latent-diffusion
+    ``scaled_linear_beta`` schedule) a small error of an imperfect noise predictor is amplified ~1/``alpha_T`` in
+    ``x0``, and with ``"data"`` that error stays in the sample and is carried along the (accurately solved)
+    probability-flow ODE into saturated blobs; ``"ddim"`` discards it at every step, as DDIM does.
+
     The same ``num_train_timesteps`` / ``schedule`` / ``schedule_args`` as the training scheduler must be used.
     Per-step coefficients are precomputed in float64 in :meth:`set_timesteps`; :meth:`step` does no host syncs.
 
@@ -50,10 +60,14 @@ class DPMSolverMultistepScheduler(Scheduler):
         clip_sample: clamp the predicted ``x0`` to ``[clip_sample_min, clip_sample_max]``.
         clip_sample_min: lower clamp value.
         clip_sample_max: upper clamp value.
+        clip_mode: how a clamped ``x0`` enters the update when ``clip_sample`` is on: ``"ddim"`` (rebuild the
+            sample from the clamped ``x0`` and the model's noise, like MONAI's DDIM) or ``"data"`` (clamp ``x0``
+            only, the DPM-Solver++ paper's thresholding).
         schedule_args: arguments of the schedule function (e.g. ``beta_start``, ``beta_end``).
 
     Raises:
-        ValueError: on an invalid ``solver_order``, ``prediction_type`` or ``timestep_spacing``.
+        ValueError: on an invalid ``solver_order``, ``prediction_type``, ``timestep_spacing``, ``clip_mode`` or
+            clamp range.
     """
 
     def __init__(
@@ -67,6 +81,7 @@ class DPMSolverMultistepScheduler(Scheduler):
         clip_sample: bool = False,
         clip_sample_min: float = -1.0,
         clip_sample_max: float = 1.0,
+        clip_mode: str = "ddim",
         **schedule_args,
     ) -> None:
         super().__init__(num_train_timesteps, schedule, **schedule_args)
@@ -84,8 +99,15 @@ class DPMSolverMultistepScheduler(Scheduler):
             raise ValueError(f"{name}: timestep_spacing must be 'linspace' or 'logsnr', got {timestep_spacing!r}.")
         self.lower_order_final = lower_order_final
         self.timestep_spacing = timestep_spacing
+        if clip_mode not in ("ddim", "data"):
+            raise ValueError(f"{name}: clip_mode must be 'ddim' or 'data', got {clip_mode!r}.")
+        if clip_sample and not clip_sample_min < clip_sample_max:
+            raise ValueError(
+                f"{name}: clip_sample_min must be < clip_sample_max, got {clip_sample_min} and {clip_sample_max}."
+            )
         self.clip_sample = clip_sample
         self.clip_sample_values = [clip_sample_min, clip_sample_max]
+        self.clip_mode = clip_mode
         self.init_noise_sigma = 1.0
         self._acp64 = self.alphas_cumprod.double()
         self.set_timesteps(min(20, num_train_timesteps))
@@ -123,8 +145,14 @@ class DPMSolverMultistepScheduler(Scheduler):
         self._step_index = 0
         self._x0_history: list[torch.Tensor] = []
 
-    def _convert_model_output(self, model_output: torch.Tensor, sample: torch.Tensor, i: int) -> torch.Tensor:
-        """The model's data prediction ``x0`` at step ``i``."""
+    def _convert_model_output(
+        self, model_output: torch.Tensor, sample: torch.Tensor, i: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The data prediction ``x0`` at step ``i`` (clamped if asked) and the sample the update starts from.
+
+        The sample is returned unchanged unless ``clip_sample`` and ``clip_mode="ddim"``: then it is rebuilt as
+        ``alpha * clamp(x0) + sigma * eps`` with the model's noise prediction ``eps`` (see the class docstring).
+        """
         alpha, sigma = self._alpha[i], self._sigma[i]
         if self.prediction_type == DDPMPredictionType.EPSILON:
             x0 = (sample - sigma * model_output) / alpha
@@ -132,9 +160,13 @@ class DPMSolverMultistepScheduler(Scheduler):
             x0 = alpha * sample - sigma * model_output
         else:
             x0 = model_output
-        if self.clip_sample:
-            x0 = torch.clamp(x0, self.clip_sample_values[0], self.clip_sample_values[1])
-        return x0
+        if not self.clip_sample:
+            return x0, sample
+        x0_clamped = torch.clamp(x0, self.clip_sample_values[0], self.clip_sample_values[1])
+        if self.clip_mode == "ddim":
+            # sample - alpha * x0 = sigma * eps for every prediction type, so this equals alpha*clamp(x0)+sigma*eps
+            sample = sample + alpha * (x0_clamped - x0)
+        return x0_clamped, sample
 
     def step(
         self,
@@ -170,7 +202,7 @@ class DPMSolverMultistepScheduler(Scheduler):
             self._x0_history = []  # the history belongs to another step sequence: restart at first order
         if i >= len(self._ts_list):
             raise ValueError(f"{type(self).__name__}: all {len(self._ts_list)} steps were taken; call set_timesteps.")
-        x0 = self._convert_model_output(model_output, sample, i)
+        x0, sample = self._convert_model_output(model_output, sample, i)
         last = i == len(self._ts_list) - 1
         use_second = (
             self.solver_order == 2 and len(self._x0_history) > 0 and i > 0 and not (last and self.lower_order_final)

@@ -22,6 +22,7 @@ def get_scheduler(
     schedule: str = "scaled_linear_beta",
     prediction_type: str = "epsilon",
     clip_sample: bool = False,
+    clip_mode: str = "ddim",
     **kwargs: Any,
 ) -> Scheduler:
     """Create a MONAI-style scheduler by name.
@@ -37,7 +38,10 @@ def get_scheduler(
         schedule: MONAI ``NoiseSchedules`` name. For ``"linear_beta"``/``"scaled_linear_beta"``/``"sigmoid_beta"``
             ``beta_start``/``beta_end`` default to the latent-diffusion values 0.0015 / 0.0195.
         prediction_type: ``"epsilon"``, ``"v_prediction"`` or ``"sample"``.
-        clip_sample: clamp the predicted ``x0`` to [-1, 1] (off by default: latents are not bounded).
+        clip_sample: clamp the predicted ``x0`` to [-1, 1] (off by default: latents are not bounded); the range is
+            set with ``clip_sample_min`` / ``clip_sample_max``.
+        clip_mode: DPM-Solver++ only (ignored by ``"ddpm"`` / ``"ddim"``): ``"ddim"`` makes a clamped ``x0`` act as in
+            MONAI's DDIM, ``"data"`` clamps only the data prediction (see ``DPMSolverMultistepScheduler``).
         **kwargs: further constructor arguments of the chosen scheduler or of the schedule function.
 
     Returns:
@@ -61,4 +65,6 @@ def get_scheduler(
         return DDPMScheduler(**common, **kwargs)
     if key == "ddim":
         return DDIMScheduler(**common, **kwargs)
-    return DPMSolverMultistepScheduler(**common, solver_order=2 if key == "dpmpp_2m" else 1, **kwargs)
+    return DPMSolverMultistepScheduler(
+        **common, solver_order=2 if key == "dpmpp_2m" else 1, clip_mode=clip_mode, **kwargs
+    )
