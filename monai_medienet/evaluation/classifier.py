@@ -4,7 +4,8 @@ Why engines: the protocol needs exactly the pieces MONAI already has — ``Super
 optimisation steps via ``epoch_length``; Ignite restarts the loader when a small training set is exhausted),
 ``SupervisedEvaluator`` with the ``ROCAUC`` metric on the real validation set, ``ValidationHandler`` (every
 ``val_interval`` steps) and ``EarlyStopHandler``. Two seams are customised the MONAI way instead of copying the
-trainer: :class:`AutocastInferer` (bf16 autocast on CPU: MONAI's own ``amp`` flag is CUDA-only) and
+trainer: :class:`AutocastInferer` (bf16 autocast on CPU: MONAI's own ``amp`` flag is CUDA-only; the class is
+:class:`monai_medienet.engines.AutocastInferer`, re-exported here) and
 :class:`BestWeightsInMemory` (keeps the best-validation weights in RAM; ``CheckpointSaver`` would write one file per
 run, and the protocol trains dozens of small models).
 
@@ -27,10 +28,11 @@ from ignite.engine import Events
 from monai.data import DataLoader, Dataset
 from monai.engines import SupervisedEvaluator, SupervisedTrainer
 from monai.handlers import ROCAUC, EarlyStopHandler, ValidationHandler, from_engine, stopping_fn_from_metric
-from monai.inferers import SimpleInferer
 from monai.networks.nets import resnet18, resnet50
 from monai.transforms import Activationsd, AsDiscreted, Compose
 from tqdm.auto import tqdm
+
+from monai_medienet.engines.amp import AutocastInferer  # one implementation; re-exported here by name
 
 __all__ = [
     "CLASSIFIERS",
@@ -74,25 +76,6 @@ def build_classifier(
     return CLASSIFIERS[name](
         pretrained=False, spatial_dims=2, n_input_channels=in_channels, num_classes=num_classes, conv1_t_stride=stride
     )
-
-
-class AutocastInferer(SimpleInferer):
-    """``SimpleInferer`` running the network under ``torch.autocast`` and returning float32 outputs.
-
-    Args:
-        enabled: turn autocast on/off (off = plain ``SimpleInferer``).
-        dtype: autocast dtype (bf16 is the CPU choice; no gradient scaler is needed for bf16).
-        device_type: ``"cpu"`` or ``"cuda"``.
-    """
-
-    def __init__(self, enabled: bool = True, dtype: torch.dtype = torch.bfloat16, device_type: str = "cpu") -> None:
-        super().__init__()
-        self.enabled, self.dtype, self.device_type = bool(enabled), dtype, device_type
-
-    def __call__(self, inputs: torch.Tensor, network: Any, *args: Any, **kwargs: Any) -> torch.Tensor:
-        with torch.autocast(device_type=self.device_type, dtype=self.dtype, enabled=self.enabled):
-            out = network(inputs, *args, **kwargs)
-        return out.float()
 
 
 class BestWeightsInMemory:

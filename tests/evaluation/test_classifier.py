@@ -35,6 +35,15 @@ def test_autocast_inferer_returns_float32():
     assert out.dtype == torch.float32 and out.shape == (3, 2)
 
 
+def test_autocast_inferer_is_the_engines_one():
+    from monai_medienet.engines import AutocastInferer as EnginesAutocastInferer
+
+    assert AutocastInferer is EnginesAutocastInferer
+    net = torch.nn.Linear(4, 2)
+    x = torch.rand(3, 4)
+    torch.testing.assert_close(AutocastInferer(enabled=False)(x, net), net(x))  # disabled = plain network call
+
+
 def test_train_classifier_budget_early_stop_and_best_weights():
     torch.manual_seed(0)
     net = build_classifier("resnet18", 1, 2, 16)
