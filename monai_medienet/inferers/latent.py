@@ -45,7 +45,8 @@ class ClassConditionalLatentDiffusionInferer(Inferer):
     ``decode_stage_2_outputs(z / scale_factor)``.
 
     The network must accept ``network(x, timesteps=t, class_labels=y)`` and expose ``null_class_index`` (or
-    ``num_classes``); otherwise pass ``null_class_index`` here.
+    ``num_classes``), directly or on the model inside a DDP / ``DataParallel`` (``.module``) or ``torch.compile``
+    (``._orig_mod``) wrapper; otherwise pass ``null_class_index`` here.
 
     Args:
         scheduler: the training noise scheduler (MONAI ``Scheduler``; used for ``add_noise`` and as the default
@@ -55,7 +56,8 @@ class ClassConditionalLatentDiffusionInferer(Inferer):
         scale_factor: latents are multiplied by it after encoding and divided by it before decoding
             (see :func:`compute_scale_factor`).
         latent_shape: ``(C, *spatial)`` of one latent, the default shape for :meth:`sample`.
-        null_class_index: label of the "no class" token when the network does not expose ``null_class_index``.
+        null_class_index: label of the "no class" token when the network (or the model it wraps) exposes neither
+            ``null_class_index`` nor ``num_classes``.
 
     Raises:
         ValueError: on a non-positive ``scale_factor``, a malformed ``latent_shape`` or an autoencoder without the
@@ -94,9 +96,21 @@ class ClassConditionalLatentDiffusionInferer(Inferer):
 
     # ----------------------------------------------------------------------------------------------- helpers
     def _null_index(self, network: nn.Module) -> int:
-        idx = getattr(network, "null_class_index", None)
-        if idx is None:
-            idx = getattr(network, "num_classes", None)
+        """The "no class" label: the network's ``null_class_index`` (else ``num_classes``), looked up through
+        DDP / ``DataParallel`` (``.module``) and ``torch.compile`` (``._orig_mod``) wrappers, else the constructor's
+        ``null_class_index``."""
+        idx = None
+        net: Any = network
+        for _ in range(8):  # nested wrappers, e.g. compile(DDP(model))
+            idx = getattr(net, "null_class_index", None)
+            if idx is None:
+                idx = getattr(net, "num_classes", None)
+            inner = getattr(net, "_orig_mod", None)
+            if inner is None:
+                inner = getattr(net, "module", None)
+            if idx is not None or not isinstance(inner, nn.Module):
+                break
+            net = inner
         if idx is None:
             idx = self.null_class_index
         if idx is None:

@@ -309,3 +309,52 @@ def _pinned_sample() -> list[float]:
 
 def test_pinned_end_to_end_sample():
     torch.testing.assert_close(torch.tensor(_pinned_sample()), torch.tensor(PINNED_E2E), atol=1e-3, rtol=1e-4)
+
+
+class _NamedNull(torch.nn.Module):
+    null_class_index = 7
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 3, 1)
+
+
+class _Wrapper(torch.nn.Module):
+    """Stands in for DistributedDataParallel (needs a process group): the model is at ``.module``."""
+
+    def __init__(self, module: torch.nn.Module) -> None:
+        super().__init__()
+        self.module = module
+
+
+def test_null_index_through_ddp_and_compile_wrappers():
+    inf = ClassConditionalLatentDiffusionInferer(get_scheduler("ddpm", num_train_timesteps=10))
+    net = tiny_unet()  # num_classes=2 -> null index 2
+    assert inf._null_index(net) == 2
+    assert inf._null_index(_Wrapper(net)) == 2
+    assert inf._null_index(torch.nn.DataParallel(net)) == 2
+    assert inf._null_index(torch.compile(net)) == 2  # OptimizedModule; nothing is compiled before a call
+    assert inf._null_index(torch.compile(_Wrapper(_Wrapper(_NamedNull())))) == 7  # nested, null_class_index wins
+    # a wrapper around a model without the attributes still falls back to the constructor value / raises
+    assert (
+        ClassConditionalLatentDiffusionInferer(inf.scheduler, null_class_index=4)._null_index(
+            _Wrapper(torch.nn.Conv2d(3, 3, 1))
+        )
+        == 4
+    )
+    with pytest.raises(ValueError, match="cannot tell the null class of _Wrapper"):
+        inf._null_index(_Wrapper(torch.nn.Conv2d(3, 3, 1)))
+
+
+def test_guided_sampling_with_wrapped_network_matches_plain():
+    """CFG through a DDP-like wrapper uses the same null token as the plain network."""
+    net = tiny_unet()
+    inf = ClassConditionalLatentDiffusionInferer(get_scheduler("ddpm", num_train_timesteps=10), latent_shape=(3, 8, 8))
+    kw = {
+        "guidance_scale": 2.0,
+        "num_inference_steps": 3,
+        "scheduler": get_scheduler("dpmpp_2m", num_train_timesteps=10),
+    }
+    plain = inf.sample(net, [0, 1], seed=0, progress=False, **kw)
+    wrapped = inf.sample(torch.nn.DataParallel(net), [0, 1], seed=0, progress=False, **kw)
+    torch.testing.assert_close(wrapped, plain)
