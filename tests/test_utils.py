@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from monai_medienet.utils import ClassMap, get_data_dir, resolve_device
+from monai_medienet.utils import ClassMap, configure_threads, get_data_dir, resolve_device
 
 
 def test_class_map_null_index_and_lookup():
@@ -34,3 +34,12 @@ def test_resolve_device():
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="CUDA"):
             resolve_device("cuda")
+
+
+def test_configure_threads_env(monkeypatch):
+    monkeypatch.setenv("MEDIENET_NUM_THREADS", "1")
+    assert configure_threads() == 1
+    assert configure_threads(2) == 2  # an explicit count wins
+    monkeypatch.setenv("MEDIENET_NUM_THREADS", "zero")
+    with pytest.raises(ValueError, match="MEDIENET_NUM_THREADS.*'zero'"):
+        configure_threads()

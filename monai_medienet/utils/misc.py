@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 
 DATA_DIR_ENV = "MEDIENET_DATA_DIR"
+THREADS_ENV = "MEDIENET_NUM_THREADS"
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -128,12 +129,24 @@ def resolve_device(device: str | torch.device | None = None) -> torch.device:
 def configure_threads(num_threads: int | None = None) -> int:
     """Set torch's intra-op threads to the number of physical cores (oversubscription is slow on CPU).
 
+    On a CPU shared with other jobs, more threads than free cores is many times slower (OpenMP barriers): set
+    ``MEDIENET_NUM_THREADS=1`` (or pass ``num_threads``) there.
+
     Args:
-        num_threads: explicit count; ``None`` uses the CPUs available to this process.
+        num_threads: explicit count; ``None`` uses ``MEDIENET_NUM_THREADS`` when set, else the CPUs available to
+            this process.
 
     Returns:
         The thread count now in force.
+
+    Raises:
+        ValueError: when ``MEDIENET_NUM_THREADS`` is not a positive integer.
     """
+    env = os.environ.get(THREADS_ENV)
+    if num_threads is None and env:
+        if not env.isdigit() or int(env) < 1:
+            raise ValueError(f"configure_threads: {THREADS_ENV} must be a positive integer, got {env!r}.")
+        num_threads = int(env)
     if num_threads is None:
         try:
             num_threads = len(os.sched_getaffinity(0))
