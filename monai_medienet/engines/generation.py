@@ -96,6 +96,7 @@ def generate_synthetic(
     jobs = [(gen.classes.index(name), seed + i) for i, (name, _) in enumerate(
         (n, k) for n in wanted for k in range(num_per_class))]  # fmt: skip
     scheduler = gen.make_sampler(sampler)
+    network = gen.network if dtype is None else gen.network.to(dtype=dtype)  # cast once, not once per batch
     written = 0
     bar = tqdm(total=len(jobs), desc="generating", disable=not progress)
     for start in range(0, len(jobs), batch_size):
@@ -105,7 +106,7 @@ def generate_synthetic(
             [torch.randn(gen.latent_shape, generator=torch.Generator().manual_seed(s)) for _, s in chunk]
         )
         images = gen.inferer.sample(
-            gen.network,
+            network,
             labels,
             guidance_scale=guidance_scale,
             num_inference_steps=num_inference_steps,

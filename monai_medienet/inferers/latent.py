@@ -248,7 +248,8 @@ class ClassConditionalLatentDiffusionInferer(Inferer):
             generator: CPU ``torch.Generator`` for the initial noise and stochastic samplers (DDPM).
             noise: explicit initial latents ``(B, C, *S)``, instead of drawing them.
             dtype: e.g. ``torch.bfloat16``: a copy of the network is cast ONCE to this dtype (no autocast) and run
-                in it; the sampler state stays float32.
+                in it; the sampler state stays float32. A network whose weights already are in ``dtype`` is used
+                as it is (cast it once yourself when you call ``sample`` repeatedly).
             progress: show a tqdm progress bar.
             decode: decode with the autoencoder (else return the unscaled latents ``z / scale_factor``).
 
@@ -292,7 +293,9 @@ class ClassConditionalLatentDiffusionInferer(Inferer):
 
         model = diffusion_model
         if dtype is not None and dtype != torch.float32:
-            model = copy.deepcopy(diffusion_model).to(dtype=dtype)  # cast the weights once
+            first = next(diffusion_model.parameters(), None)
+            if first is not None and first.dtype != dtype:  # weights already in `dtype`: use them as they are
+                model = copy.deepcopy(diffusion_model).to(dtype=dtype)  # cast the weights once per call
         was_training = diffusion_model.training
         model.eval()
         run_dtype = dtype if dtype is not None else torch.float32

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 from monai.networks.nets import AutoencoderKL
@@ -190,6 +192,21 @@ def test_bf16_sampling_close_to_fp32_and_model_untouched():
     drift = (bf16 - fp32).abs().max() / fp32.abs().max()
     assert 0 < drift < 0.05  # bf16 really ran (non-zero drift) and stayed close
     assert all(p.dtype == torch.float32 for p in net.parameters())
+
+
+def test_bf16_sampling_with_precast_network_uses_it_without_copy(monkeypatch):
+    net = tiny_unet()
+    inf = inferer(latent_shape=(3, 8, 8))
+    kw = {"guidance_scale": 2.0, "num_inference_steps": 5, "seed": 0, "progress": False, "dtype": torch.bfloat16}
+    ref = inf.sample(net, [0, 1], scheduler=get_scheduler("dpmpp_2m", num_train_timesteps=100), **kw)
+    precast = copy.deepcopy(net).to(torch.bfloat16)
+
+    def no_copy(*args, **kwargs):
+        raise AssertionError("sample() copied a network whose weights already are bf16")
+
+    monkeypatch.setattr("monai_medienet.inferers.latent.copy.deepcopy", no_copy)
+    out = inf.sample(precast, [0, 1], scheduler=get_scheduler("dpmpp_2m", num_train_timesteps=100), **kw)
+    torch.testing.assert_close(out, ref)
 
 
 def test_ddpm_uses_full_training_schedule():
