@@ -11,13 +11,14 @@ right for fp16 on CUDA and does nothing on CPU. :class:`MixedPrecision` therefor
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import torch
 from monai.inferers import Inferer
 
-from monai_medienet.utils import resolve_device
+from monai_medienet.utils import cpu_has_native_bf16, resolve_device
 
 __all__ = ["AutocastInferer", "MixedPrecision"]
 
@@ -85,7 +86,9 @@ class MixedPrecision:
     """Precision policy for a device: the ``amp`` / ``amp_kwargs`` for MONAI engines and an inferer wrapper.
 
     Args:
-        precision: ``"fp32"``, ``"bf16"``, ``"fp16"`` or ``"auto"`` (bf16 when the device supports it, else fp32).
+        precision: ``"fp32"``, ``"bf16"``, ``"fp16"`` or ``"auto"``: on CUDA bf16 when supported, else fp16; on CPU
+            bf16 only when the CPU computes it natively (AVX-512 BF16 / AMX, see
+            :func:`~monai_medienet.utils.cpu_has_native_bf16`), else fp32 - emulated bf16 is many times slower.
         device: the compute device (``"auto"``/``None`` follows availability).
 
     Raises:
@@ -100,9 +103,15 @@ class MixedPrecision:
             if self.device.type == "cuda":
                 precision = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
             else:
-                precision = "bf16"
+                precision = "bf16" if cpu_has_native_bf16() else "fp32"
         if precision == "fp16" and self.device.type != "cuda":
             raise ValueError(f"MixedPrecision: fp16 needs CUDA, device is {self.device}; use 'bf16' or 'fp32'.")
+        if precision == "bf16" and self.device.type == "cpu" and not cpu_has_native_bf16():
+            warnings.warn(
+                "MixedPrecision: bf16 was requested but this CPU has no native bf16 (AVX-512 BF16 / AMX); emulated "
+                "bf16 is many times slower than fp32 here. Use precision='auto' or 'fp32'.",
+                stacklevel=2,
+            )
         self.precision = precision
 
     @property

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .fast import CastInputs, fast_adam, prepare_for_inference, supports_fused_adam
+from .fast import CastInputs, cpu_has_native_bf16, fast_adam, prepare_for_inference, supports_fused_adam
 from .misc import (
     DATA_DIR_ENV,
     ClassMap,
@@ -16,6 +16,7 @@ __all__ = [
     "CastInputs",
     "ClassMap",
     "configure_threads",
+    "cpu_has_native_bf16",
     "fast_adam",
     "get_data_dir",
     "prepare_for_inference",

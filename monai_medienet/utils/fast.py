@@ -13,7 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
-__all__ = ["CastInputs", "fast_adam", "prepare_for_inference", "supports_fused_adam"]
+__all__ = ["CastInputs", "cpu_has_native_bf16", "fast_adam", "prepare_for_inference", "supports_fused_adam"]
 
 _FLOAT_DTYPES = (torch.float32, torch.float16, torch.bfloat16, torch.float64)
 
@@ -110,6 +110,23 @@ def prepare_for_inference(
         options = {"freezing": bool(freeze)}
         out = torch.compile(out, backend="inductor", mode=compile_mode, options=options, dynamic=False)  # type: ignore[assignment]
     return out
+
+
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes bf16 matrix products natively (AVX-512 BF16 or AMX tiles).
+
+    Without either (e.g. an AVX2-only CPU) PyTorch emulates bf16 matmuls and convolutions; measured on a 2-core AVX2
+    AMD EPYC: 2048 x 2048 matmul at 0.29 GFLOP/s in bf16 against 75 GFLOP/s in fp32, and a U-Net training step 15x
+    slower under bf16 autocast. ``"auto"`` precision on CPU therefore only picks bf16 when this returns ``True``.
+
+    Returns:
+        ``True`` when ``torch.cpu`` reports AVX-512 BF16 or AMX tile support.
+    """
+    checks = [getattr(torch.cpu, n, None) for n in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
+    try:
+        return any(bool(c()) for c in checks if c is not None)
+    except RuntimeError:  # pragma: no cover - very old torch
+        return False
 
 
 def supports_fused_adam(params: Iterable[torch.Tensor]) -> bool:

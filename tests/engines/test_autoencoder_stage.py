@@ -22,6 +22,7 @@ from monai_medienet.engines import (
     latent_shape_for,
 )
 from monai_medienet.handlers import DiscriminatorStepHandler
+from monai_medienet.utils import cpu_has_native_bf16
 
 AE_CFG = {
     "spatial_dims": 2, "in_channels": 1, "out_channels": 1, "channels": [8, 8], "latent_channels": 2,
@@ -132,7 +133,8 @@ def test_discriminator_handler_warmup():
 
 def test_mixed_precision_policy():
     assert MixedPrecision("fp32", "cpu").wrap().__class__.__name__ == "SimpleInferer"
-    assert MixedPrecision("auto", "cpu").precision == "bf16"
+    expected = "bf16" if cpu_has_native_bf16() else "fp32"
+    assert MixedPrecision("auto", "cpu").precision == expected
     with pytest.raises(ValueError, match="fp16 needs CUDA"):
         MixedPrecision("fp16", "cpu")
     with pytest.raises(ValueError, match="precision must be one of"):
@@ -150,3 +152,16 @@ def test_mixed_precision_policy():
             return network(x)
 
     assert AutocastInferer(_Inner()).scale_factor == 0.5  # attributes forwarded
+
+
+@pytest.mark.parametrize("native, expected", [(True, "bf16"), (False, "fp32")])
+def test_mixed_precision_auto_on_cpu_follows_native_bf16(monkeypatch, native, expected):
+    import monai_medienet.engines.amp as amp
+
+    monkeypatch.setattr(amp, "cpu_has_native_bf16", lambda: native)
+    assert MixedPrecision("auto", "cpu").precision == expected
+    if native:
+        MixedPrecision("bf16", "cpu")  # no warning needed
+    else:
+        with pytest.warns(UserWarning, match="no native bf16"):
+            assert MixedPrecision("bf16", "cpu").precision == "bf16"

@@ -75,3 +75,9 @@ def test_recalibrate_batchnorm_matches_data_statistics():
     assert bn.running_var.item() == pytest.approx(4.0, rel=0.1)
     assert bn.momentum == 0.1 and not net.training  # restored
     assert recalibrate_batchnorm(torch.nn.Linear(2, 2), batches) == 0
+
+
+@pytest.mark.parametrize("size, stride", [(28, 1), (32, 1), (64, 2), (224, 2)])
+def test_build_classifier_stem_stride_keeps_16px_first_stage(size, stride):
+    net = build_classifier("resnet18", in_channels=1, num_classes=2, image_size=size)
+    assert net.conv1.stride == (stride, stride)
