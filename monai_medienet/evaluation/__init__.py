@@ -15,7 +15,7 @@ from .classifier import (
 )
 from .explain import gradcam_maps, select_explanation_images
 from .leakage import check_generator_leakage, load_generator_provenance
-from .protocol import ARM_TOKENS, DEFAULT_ARMS, EvaluationConfig, parse_arm, run_evaluation
+from .protocol import ARM_TOKENS, DEFAULT_ARMS, EvaluationConfig, filter_synthetic, parse_arm, run_evaluation
 from .report import plot_auroc_bars, plot_roc_curves, write_report
 from .stats import (
     METRIC_NAMES,
@@ -48,6 +48,7 @@ __all__ = [
     "load_generator_provenance",
     "multiclass_auroc",
     "paired_bootstrap_difference",
+    "filter_synthetic",
     "parse_arm",
     "plot_auroc_bars",
     "plot_roc_curves",

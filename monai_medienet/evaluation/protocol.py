@@ -1,11 +1,14 @@
 """The augmentation protocol: classifier arms x seeds with a fixed step budget, plus fidelity/diversity/privacy.
 
-Arms are named by ``+``-joined tokens from ``{"real", "syn", "aug"}``: ``real`` (real only), ``real+aug`` (real +
-classic augmentation), ``real+syn+aug`` (real + synthetic at ``synthetic_ratio``, class balanced, + augmentation),
-``syn`` (synthetic only; always tested on real). Every arm uses the same classifier recipe and the same budget
-(``max_steps`` optimisation steps, ``batch_size``, optimiser, validation interval, patience), early-stopped on the
-real validation AUROC with the best weights kept. Seeds are paired across arms: seed ``s`` fixes the network
-initialisation, data order, synthetic draw and augmentation stream of every arm.
+Arms are named by ``+``-joined tokens from ``{"real", "syn", "aug", "filter"}``: ``real`` (real only),
+``real+aug`` (real + classic augmentation), ``real+syn+aug`` (real + synthetic at ``synthetic_ratio``, class balanced,
++ augmentation), ``syn`` (synthetic only; always tested on real). ``filter`` draws the synthetic images from a
+filtered pool: per class, the ``filter_keep_fraction`` of the synthetic images that a classifier trained on the real
+training images finds most consistent with their label (see :func:`filter_synthetic`), e.g. ``real+syn+aug+filter``.
+Every arm uses the same classifier recipe and the same budget (``max_steps`` optimisation steps, ``batch_size``,
+optimiser, validation interval, patience), early-stopped on the real validation AUROC with the best weights kept.
+Seeds are paired across arms: seed ``s`` fixes the network initialisation, data order, synthetic draw and
+augmentation stream of every arm.
 
 Data handling: every item is passed once through the (deterministic) ``transform`` and held in memory as float32
 tensors; the random augmentation runs on the fly. Bootstrap details: see :mod:`monai_medienet.evaluation.stats`.
@@ -46,16 +49,22 @@ __all__ = [
     "ARM_TOKENS",
     "DEFAULT_ARMS",
     "EvaluationConfig",
+    "filter_synthetic",
     "parse_arm",
     "run_evaluation",
 ]
 
 logger = logging.getLogger(__name__)
 
-ARM_TOKENS = ("real", "syn", "aug")
+ARM_TOKENS = ("real", "syn", "aug", "filter")
 DEFAULT_ARMS = ("real", "real+aug", "real+syn+aug", "syn")
 #: the differences reported in ``results["deltas"]`` (when both arms were run).
-DEFAULT_DELTAS = (("real+syn+aug", "real+aug"), ("real+syn+aug", "real"))
+DEFAULT_DELTAS = (
+    ("real+syn+aug", "real+aug"),
+    ("real+syn+aug", "real"),
+    ("real+syn+aug+filter", "real+aug"),
+    ("real+syn+aug+filter", "real+syn+aug"),
+)
 
 
 def parse_arm(name: str) -> dict[str, bool]:
@@ -65,18 +74,20 @@ def parse_arm(name: str) -> dict[str, bool]:
         name: e.g. ``"real+syn+aug"``.
 
     Returns:
-        ``{"real": bool, "syn": bool, "aug": bool}``.
+        ``{"real": bool, "syn": bool, "aug": bool, "filter": bool}``.
 
     Raises:
-        ValueError: unknown tokens, duplicates, or neither ``real`` nor ``syn``.
+        ValueError: unknown tokens, duplicates, neither ``real`` nor ``syn``, or ``filter`` without ``syn``.
     """
     tokens = [t.strip() for t in str(name).split("+")]
     bad = [t for t in tokens if t not in ARM_TOKENS]
     if bad or len(set(tokens)) != len(tokens) or not ({"real", "syn"} & set(tokens)):
         raise ValueError(
             f"parse_arm: arm {name!r} must join distinct tokens from {ARM_TOKENS} with '+' and contain 'real' or "
-            "'syn' (e.g. 'real', 'real+aug', 'real+syn+aug', 'syn')."
+            "'syn' (e.g. 'real', 'real+aug', 'real+syn+aug', 'syn', 'real+syn+aug+filter')."
         )
+    if "filter" in tokens and "syn" not in tokens:
+        raise ValueError(f"parse_arm: arm {name!r} has 'filter' without 'syn' (it filters the synthetic images).")
     return {t: t in tokens for t in ARM_TOKENS}
 
 
@@ -100,6 +111,8 @@ class EvaluationConfig:
         bn_recalibration_batches: re-estimate BatchNorm statistics from this many training batches before every
             validation (see :func:`~monai_medienet.evaluation.recalibrate_batchnorm`; 0 = off).
         synthetic_ratio: synthetic:real count in ``real+syn`` arms (1.0 = 1:1); the ``syn`` arm uses the same count.
+        filter_keep_fraction: ``filter`` arms: fraction of the synthetic pool kept per class (the most
+            label-consistent images by the filter classifier), in ``(0, 1]``.
         class_balanced: split the synthetic count equally across classes.
         rotate_degrees: classic augmentation: max rotation.
         crop_scale: classic augmentation: kept area fraction range of the random crop.
@@ -136,6 +149,7 @@ class EvaluationConfig:
     patience: int = 5
     bn_recalibration_batches: int = 8
     synthetic_ratio: float = 1.0
+    filter_keep_fraction: float = 0.5
     class_balanced: bool = True
     rotate_degrees: float = 10.0
     crop_scale: tuple[float, float] = (0.85, 1.0)
@@ -171,6 +185,10 @@ class EvaluationConfig:
             raise ValueError(f"EvaluationConfig: k_per_class must be >= 1 or None, got {self.k_per_class}.")
         if self.synthetic_ratio < 0:
             raise ValueError(f"EvaluationConfig: synthetic_ratio must be >= 0, got {self.synthetic_ratio}.")
+        if not 0.0 < float(self.filter_keep_fraction) <= 1.0:
+            raise ValueError(
+                f"EvaluationConfig: filter_keep_fraction must be in (0, 1], got {self.filter_keep_fraction}."
+            )
         if self.max_steps < 1 or self.batch_size < 1 or self.val_interval < 1 or self.n_boot < 1:
             raise ValueError(
                 "EvaluationConfig: max_steps, batch_size, val_interval and n_boot must be >= 1, got "
@@ -436,44 +454,78 @@ def run_evaluation(
     keep: dict[str, torch.nn.Module] = {}
     n_runs = len(cfg.arms) * len(cfg.seeds)
     run_i = 0
+
+    def _train(train_items: list[dict], aug: bool, seed: int, desc: str):
+        tf = _Augment(aug_factory(seed)) if aug else None
+        train_ds = Dataset(train_items, transform=tf) if tf is not None else Dataset(train_items)
+        torch.manual_seed(seed)
+        net = build_classifier(cfg.classifier, in_ch, num_classes, min(image_size))
+        return train_classifier(
+            net,
+            train_ds,
+            val_items,
+            num_classes,
+            max_steps=cfg.max_steps,
+            batch_size=cfg.batch_size,
+            lr=cfg.lr,
+            weight_decay=cfg.weight_decay,
+            val_interval=cfg.val_interval,
+            patience=cfg.patience,
+            seed=seed,
+            device=device,
+            bf16=cfg.bf16,
+            num_workers=cfg.num_workers,
+            progress=cfg.progress,
+            desc=desc,
+            bn_recalibration_batches=cfg.bn_recalibration_batches,
+        )
+
+    syn_filter: dict[str, Any] = {}
+    filtered_items: list[dict] | None = None
     for arm in cfg.arms:
         spec = parse_arm(arm)
+        if spec["filter"] and filtered_items is None:
+            # the filter classifier: the first seed's real+aug (else real) network when already trained, else one
+            # trained here on the real training images with augmentation (never on val/test labels)
+            src = next((a for a in ("real+aug", "real") if a in keep), None)
+            if src is not None:
+                filter_net, filter_desc = keep[src], f"the {src!r} classifier of seed {cfg.seeds[0]}"
+            else:
+                filter_net = _train(list(real_items), True, cfg.seeds[0], "filter classifier (real+aug)").network
+                filter_desc = f"a real+aug classifier trained for the filter (seed {cfg.seeds[0]})"
+            kept, scores = filter_synthetic(
+                filter_net, x_sy, y_sy, cfg.filter_keep_fraction, cfg.batch_size, device, cfg.bf16
+            )
+            filtered_items = [syn_items[i] for i in kept]
+            syn_filter = {
+                "classifier": filter_desc,
+                "keep_fraction": cfg.filter_keep_fraction,
+                "n_pool_per_class": np.bincount(y_sy, minlength=num_classes).tolist(),
+                "n_kept_per_class": np.bincount(y_sy[kept], minlength=num_classes).tolist(),
+                "mean_label_probability_pool": float(scores.mean()),
+                "mean_label_probability_kept": float(scores[kept].mean()),
+                "fraction_pool_label_probability_below_0.5": float(np.mean(scores < 0.5)),
+                "min_label_probability_kept_per_class": [
+                    float(scores[kept][y_sy[kept] == c].min()) if np.any(y_sy[kept] == c) else None
+                    for c in range(num_classes)
+                ],
+            }
+            artifacts_filter = {"scores": scores, "kept": kept}
         probs[arm], runs = [], []
         for seed in cfg.seeds:
             run_i += 1
             n_syn_total = int(round(cfg.synthetic_ratio * len(real_items))) if spec["syn"] else 0
             if spec["syn"]:
+                pool = filtered_items if spec["filter"] else syn_items
                 mixed = mix_real_synthetic(
-                    real_items, syn_items, ratio=cfg.synthetic_ratio, seed=seed, class_balanced=cfg.class_balanced
+                    real_items, pool, ratio=cfg.synthetic_ratio, seed=seed, class_balanced=cfg.class_balanced
                 )
                 train_items = mixed if spec["real"] else [it for it in mixed if it["synthetic"] == 1]
             else:
                 train_items = list(real_items)
             if not train_items:
                 raise ValueError(f"run_evaluation: arm {arm!r} has no training images (synthetic_ratio=0?).")
-            tf = _Augment(aug_factory(seed)) if spec["aug"] else None
-            train_ds = Dataset(train_items, transform=tf) if tf is not None else Dataset(train_items)
-            torch.manual_seed(seed)
-            net = build_classifier(cfg.classifier, in_ch, num_classes, min(image_size))
-            trained = train_classifier(
-                net,
-                train_ds,
-                val_items,
-                num_classes,
-                max_steps=cfg.max_steps,
-                batch_size=cfg.batch_size,
-                lr=cfg.lr,
-                weight_decay=cfg.weight_decay,
-                val_interval=cfg.val_interval,
-                patience=cfg.patience,
-                seed=seed,
-                device=device,
-                bf16=cfg.bf16,
-                num_workers=cfg.num_workers,
-                progress=cfg.progress,
-                desc=f"[{run_i}/{n_runs}] {arm} seed {seed}",
-                bn_recalibration_batches=cfg.bn_recalibration_batches,
-            )
+            trained = _train(train_items, spec["aug"], seed, f"[{run_i}/{n_runs}] {arm} seed {seed}")
             p, lab = predict_proba(trained.network, test_items, cfg.batch_size, device, cfg.bf16)
             if not np.array_equal(lab, y_te):
                 raise RuntimeError("run_evaluation: test order changed during prediction.")
@@ -507,7 +559,9 @@ def run_evaluation(
             )
 
     # ---- fidelity / diversity / memorisation / explanations
-    real_arm = next((a for a in cfg.arms if parse_arm(a) == {"real": True, "syn": False, "aug": False}), None)
+    real_arm = next(
+        (a for a in cfg.arms if parse_arm(a) == {"real": True, "syn": False, "aug": False, "filter": False}), None
+    )
     real_arm = real_arm or next((a for a in cfg.arms if not parse_arm(a)["syn"]), None)
     syn_arm = next((a for a in cfg.arms if parse_arm(a)["syn"] and parse_arm(a)["real"]), None)
     fidelity: dict[str, Any] = {}
@@ -520,6 +574,8 @@ def run_evaluation(
         "synthetic_images": x_sy,
         "synthetic_labels": y_sy,
     }
+    if syn_filter:
+        artifacts["synthetic_filter"] = artifacts_filter
     feat_net = ClassifierFeatureExtractor(keep[real_arm]) if real_arm is not None else None
     if len(y_sy) > 1:
         f_tr = f_te = f_sy = None
@@ -575,6 +631,7 @@ def run_evaluation(
         "deltas": deltas,
         "fidelity": fidelity,
         "memorization": memo,
+        "synthetic_filter": syn_filter,
         "runtime_seconds": round(time.time() - t0, 1),
         "artifacts": artifacts,
     }
@@ -583,6 +640,54 @@ def run_evaluation(
 
         results["files"] = write_report(results, output_dir)
     return results
+
+
+def filter_synthetic(
+    network: torch.nn.Module,
+    images: torch.Tensor,
+    labels: np.ndarray,
+    keep_fraction: float = 0.5,
+    batch_size: int = 32,
+    device: str | torch.device = "cpu",
+    bf16: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Keep, per class, the synthetic images a real-data classifier finds most consistent with their label.
+
+    A generator conditioned on class ``c`` sometimes draws an image that looks like another class (or like nothing);
+    trained on, such images teach the classifier the generator's confusions. The filter scores every synthetic image
+    by the classifier's softmax probability of its *own* label and keeps the top ``ceil(keep_fraction * n_c)``
+    images of each class ``c`` (ties broken by index). Ranking per class, not a fixed threshold, keeps the classes
+    balanced.
+
+    Args:
+        network: a classifier trained on real training images only (logits ``(N, K)``).
+        images: synthetic images ``(N, C, H, W)`` float32 in [0, 1].
+        labels: their conditioning labels ``(N,)``.
+        keep_fraction: kept fraction per class, in ``(0, 1]``.
+        batch_size: prediction batch size.
+        device: compute device.
+        bf16: bf16 autocast for the forward passes.
+
+    Returns:
+        ``(kept_indices (M,) int64 sorted, label_probability (N,) float64)``.
+
+    Raises:
+        ValueError: ``keep_fraction`` outside ``(0, 1]`` or images/labels of different lengths.
+    """
+    if not 0.0 < float(keep_fraction) <= 1.0:
+        raise ValueError(f"filter_synthetic: keep_fraction must be in (0, 1], got {keep_fraction}.")
+    labels = np.asarray(labels, dtype=np.int64)
+    if len(images) != len(labels):
+        raise ValueError(f"filter_synthetic: {len(images)} images but {len(labels)} labels.")
+    p, _ = predict_proba(network, _as_items(images, labels), batch_size, device, bf16)
+    score = p[np.arange(len(labels)), labels]
+    kept: list[int] = []
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        n_keep = int(np.ceil(keep_fraction * len(idx)))
+        order = idx[np.lexsort((idx, -score[idx]))]
+        kept.extend(order[:n_keep].tolist())
+    return np.sort(np.asarray(kept, dtype=np.int64)), score
 
 
 def _fidelity(

@@ -286,6 +286,18 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
                 f"{_ci(d['sensitivity'], 'delta')} | {_ci(d['specificity'], 'delta')} | "
                 f"{_fmt(d['auroc']['prob_le_0'])} |"
             )
+    sf = results.get("synthetic_filter") or {}
+    if sf:
+        lines += [
+            "",
+            "## Synthetic filter (arms with `filter`)",
+            "",
+            f"Scored by {sf['classifier']}: per class the {sf['keep_fraction']} of the synthetic pool with the highest "
+            f"probability of its own label was kept ({sf['n_kept_per_class']} of {sf['n_pool_per_class']}). Mean "
+            f"label probability: pool {_fmt(sf['mean_label_probability_pool'])}, kept "
+            f"{_fmt(sf['mean_label_probability_kept'])}; pool images below 0.5 (the real classifier disagrees with the "
+            f"conditioning label): {_fmt(sf['fraction_pool_label_probability_below_0.5'])}.",
+        ]
     fid = results.get("fidelity") or {}
     if fid:
         lines += ["", "## Fidelity and diversity", ""]

@@ -6,13 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from monai_medienet.evaluation import EvaluationConfig, parse_arm, run_evaluation
+from monai_medienet.evaluation import EvaluationConfig, filter_synthetic, parse_arm, run_evaluation
 
 
 def test_parse_arm():
-    assert parse_arm("real+syn+aug") == {"real": True, "syn": True, "aug": True}
-    assert parse_arm("syn") == {"real": False, "syn": True, "aug": False}
-    for bad in ("aug", "real+real", "real+gan"):
+    assert parse_arm("real+syn+aug") == {"real": True, "syn": True, "aug": True, "filter": False}
+    assert parse_arm("syn") == {"real": False, "syn": True, "aug": False, "filter": False}
+    assert parse_arm("real+syn+aug+filter")["filter"]
+    for bad in ("aug", "real+real", "real+gan", "real+aug+filter"):
         with pytest.raises(ValueError, match="parse_arm"):
             parse_arm(bad)
 
@@ -24,6 +25,9 @@ def test_config_validation():
         EvaluationConfig(seeds=[1, 1])
     with pytest.raises(TypeError):
         EvaluationConfig(not_a_field=1)
+    for bad in (0.0, 1.5):
+        with pytest.raises(ValueError, match="filter_keep_fraction"):
+            EvaluationConfig(filter_keep_fraction=bad)
 
 
 def _random_splits(size=16):
@@ -162,3 +166,47 @@ def test_png_synthetic_items_with_package_preprocessing(tmp_path):
         from monai_medienet.evaluation.protocol import _ToTensord
 
         _ToTensord()(items[0])
+
+
+class _FixedLogits(torch.nn.Module):
+    """Logits read off the image: class-1 logit = 10 * (mean of the top half - 0.5)."""
+
+    def forward(self, x):
+        z = 10.0 * (x[:, :, : x.shape[2] // 2].mean(dim=(1, 2, 3)) - 0.5)
+        return torch.stack([-z, z], dim=1)
+
+
+def test_filter_synthetic_keeps_the_label_consistent_images_per_class():
+    # class 1 should have a bright top half; images 0-3 are class 0, 4-7 class 1, brightness rising with the index
+    x = torch.zeros(8, 1, 4, 4)
+    for i in range(8):
+        x[i, :, :2] = i / 7.0
+    y = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    kept, score = filter_synthetic(_FixedLogits(), x, y, keep_fraction=0.5, batch_size=3)
+    # class 0: the darkest (0, 1) are the most class-0-like; class 1: the brightest (6, 7)
+    assert kept.tolist() == [0, 1, 6, 7]
+    assert score.shape == (8,) and score[0] > score[3] and score[7] > score[4]
+    assert filter_synthetic(_FixedLogits(), x, y, keep_fraction=1.0)[0].tolist() == list(range(8))
+    with pytest.raises(ValueError, match="keep_fraction"):
+        filter_synthetic(_FixedLogits(), x, y, keep_fraction=0.0)
+    with pytest.raises(ValueError, match="labels"):
+        filter_synthetic(_FixedLogits(), x, y[:3])
+
+
+def test_filter_arm_end_to_end(tmp_path):
+    splits, syn = _random_splits()
+    syn = syn + [dict(it) for it in syn]  # 48 synthetic: keep 0.5 leaves 12 per class, 1:1 with 12 real per class
+    res = run_evaluation(
+        splits, syn, output_dir=tmp_path, **_fast(arms=["real+aug", "real+syn+aug", "real+syn+aug+filter"])
+    )
+    f = res["synthetic_filter"]
+    assert f["n_pool_per_class"] == [24, 24] and f["n_kept_per_class"] == [12, 12]
+    assert "'real+aug' classifier" in f["classifier"]
+    assert f["mean_label_probability_kept"] >= f["mean_label_probability_pool"]
+    runs = res["arms"]["real+syn+aug+filter"]["runs"]
+    assert runs[0]["n_train_synthetic"] == 24
+    assert {"real+syn+aug+filter - real+aug", "real+syn+aug+filter - real+syn+aug"} <= set(res["deltas"])
+    assert "Synthetic filter" in (tmp_path / "report.md").read_text()
+    # without a real arm trained first, a dedicated filter classifier is trained
+    res2 = run_evaluation(splits, syn, **_fast(arms=["real+syn+aug+filter"], fidelity=False, gradcam_images=0))
+    assert "trained for the filter" in res2["synthetic_filter"]["classifier"]
