@@ -18,7 +18,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from bench.config import build_autoencoder, build_unet, count_parameters, latent_shape
+from bench.config import (
+    build_autoencoder,
+    build_unet,
+    count_parameters,
+    fast_dtype_name,
+    latent_shape,
+    native_bf16,
+)
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 COMPILE_CACHE_ENV = "MEDIENET_BENCH_CACHE"
@@ -31,8 +38,9 @@ def _compile_cache_dir() -> str:
 # ----------------------------------------------------------------------------------------------------------- peak
 def case_matmul_peak(profile: dict[str, Any], dtype: str) -> dict[str, Any]:
     """Measured matmul throughput of this machine: ``torch.mm`` of two ``n x n`` matrices, best and median GFLOP/s."""
-    n = profile["peak_n"]
     dt = DTYPES[dtype]
+    native = dtype != "bf16" or native_bf16()
+    n = profile["peak_n"] if native else profile["peak_n_emulated_bf16"]
     g = torch.Generator().manual_seed(0)
     a = torch.randn(n, n, generator=g).to(dt)
     b = torch.randn(n, n, generator=g).to(dt)
@@ -44,7 +52,7 @@ def case_matmul_peak(profile: dict[str, Any], dtype: str) -> dict[str, Any]:
         t0 = time.perf_counter()
         torch.mm(a, b, out=out)
         rates.append(2 * n**3 / (time.perf_counter() - t0) / 1e9)
-    return {"n": n, "gflops_best": max(rates), "gflops_median": statistics.median(rates)}
+    return {"n": n, "native": native, "gflops_best": max(rates), "gflops_median": statistics.median(rates)}
 
 
 # ----------------------------------------------------------------------------------------------------------- samplers
@@ -83,7 +91,7 @@ def make_sampler(profile: dict[str, Any], pipeline: str, image_size: int) -> tup
     Pipelines:
         ``monai_ref``: MONAI ``DiffusionModelUNet`` (unconditional) + ``LatentDiffusionInferer`` + DDIM, fp32.
         ``medienet_default``: ``MedIENetUNet`` + ``ClassConditionalLatentDiffusionInferer`` + DDIM + CFG, fp32.
-        ``medienet_fast``: as default but DPM-Solver++ and bf16 weights cast once.
+        ``medienet_fast``: as default but DPM-Solver++ and, with native bf16, bf16 weights cast once (fp32 without).
         ``medienet_fast_compile``: the fast path plus ``torch.compile`` with inductor weight freezing.
     """
     n = profile["num_images"]
@@ -115,13 +123,13 @@ def make_sampler(profile: dict[str, Any], pipeline: str, image_size: int) -> tup
     info["unet_flops_per_step"] = _count_flops(unet, "medienet", shape, cfg_batch)
     labels = torch.arange(n) % profile["num_classes"]
     fast = pipeline.startswith("medienet_fast")
-    dtype = torch.bfloat16 if fast else None
+    fast_dt = DTYPES[fast_dtype_name()]
+    dtype = fast_dt if fast and fast_dt != torch.float32 else None
+    info["dtype"] = fast_dtype_name() if fast else "fp32"
     if pipeline == "medienet_fast_compile":
         from monai_medienet.utils.fast import prepare_for_inference
 
-        unet = prepare_for_inference(
-            unet, dtype=torch.bfloat16, compile=True, freeze=True, cache_dir=_compile_cache_dir()
-        )
+        unet = prepare_for_inference(unet, dtype=fast_dt, compile=True, freeze=True, cache_dir=_compile_cache_dir())
         dtype = None  # weights already cast once; the CastInputs wrapper casts x in and the prediction out
     make = _dpm if fast else _ddim
     info["steps"] = profile["dpm_steps"] if fast else profile["ddim_steps"]
@@ -266,7 +274,8 @@ def case_train(profile: dict[str, Any], pipeline: str, image_size: int) -> dict[
     """ms per U-Net training step (noise, forward, MSE, backward, optimiser step) on latents of ``image_size`` px.
 
     Pipelines: ``monai_ref`` (MONAI U-Net, fp32 eager, ``torch.optim.Adam`` default), ``medienet_default`` (MedIENet,
-    fp32 eager, Adam default), ``medienet_fast`` (MedIENet, bf16 autocast + :func:`fast_adam`), ``monai_fast`` (MONAI
+    fp32 eager, Adam default), ``medienet_fast`` (MedIENet, bf16 autocast where bf16 is native + :func:`fast_adam`),
+    ``monai_fast`` (MONAI
     U-Net with the same fast recipe, to separate the network from the recipe).
     """
     from monai.networks.schedulers import DDPMScheduler
@@ -289,7 +298,7 @@ def case_train(profile: dict[str, Any], pipeline: str, image_size: int) -> dict[
         y = torch.randint(0, profile["num_classes"], (batch,), generator=g)
         y = torch.where(torch.rand(batch, generator=g) < 0.1, torch.full_like(y, null), y)
         noisy = sched.add_noise(latents, noise, t)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=fast):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=fast and native_bf16()):
             pred = _call(model, kind, noisy, t, y)
         loss = F.mse_loss(pred.float(), noise)
         opt.zero_grad(set_to_none=True)
@@ -436,13 +445,13 @@ def case_agreement(profile: dict[str, Any], image_size: int) -> dict[str, Any]:
 
     ddim, dpm = profile["ddim_steps"], profile["dpm_steps"]
     ref = sample(_ddim, ddim, torch.float32)
-    others = {
-        "bf16_ddim": sample(_ddim, ddim, torch.bfloat16),
-        "fp32_dpm": sample(_dpm, dpm, torch.float32),
-        "fast": sample(_dpm, dpm, torch.bfloat16),
-    }
+    others = {"fp32_dpm": sample(_dpm, dpm, torch.float32)}
+    native = native_bf16()
+    if native:  # emulated bf16 would take many minutes here, and the fast path does not use it
+        others["bf16_ddim"] = sample(_ddim, ddim, torch.bfloat16)
+        others["fast"] = sample(_dpm, dpm, torch.bfloat16)
     scale = float(ref.std()) or 1.0
-    out: dict[str, Any] = {"ref_std": scale, "ddim_steps": ddim, "dpm_steps": dpm}
+    out: dict[str, Any] = {"ref_std": scale, "ddim_steps": ddim, "dpm_steps": dpm, "native_bf16": native}
     for name, img in others.items():
         diff = (img - ref).abs()
         out[name] = {
@@ -450,6 +459,8 @@ def case_agreement(profile: dict[str, Any], image_size: int) -> dict[str, Any]:
             "mean_abs": float(diff.mean()),
             "mean_abs_rel": float(diff.mean()) / scale,
         }
+    if not native:
+        return out
     # precision alone without guidance (CFG scale s multiplies the cond - null difference, and its bf16 error, by s)
     ref1 = sample(_ddim, ddim, torch.float32, guidance=1.0)
     diff = (sample(_ddim, ddim, torch.bfloat16, guidance=1.0) - ref1).abs()

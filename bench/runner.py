@@ -30,13 +30,25 @@ METRICS = {
 }
 
 
-def plan(profile_name: str, compile: bool = False, only: list[str] | None = None) -> tuple[list[dict], list[dict]]:
+def plan(
+    profile_name: str, compile: bool = False, only: list[str] | None = None, native_bf16: bool | None = None
+) -> tuple[list[dict], list[dict]]:
     """Return ``(repeated, once)`` case specs for a profile.
 
     Repeated cases are run ``repeats`` times, interleaved (every repetition runs every case in the same order), so each
     reference figure has a partner measured at about the same time and load. ``once`` holds the agreement check and
     the profiler tables, which are not timings.
+
+    ``native_bf16`` (default: detected) decides whether the forward / autoencoder / profile cases also run in bf16:
+    without native bf16 they run in fp32 only (emulated bf16 is ~250x slower than fp32 on such a CPU) and the fast
+    path is fp32; the bf16 matmul peak is always measured.
     """
+    if native_bf16 is None:
+        from bench.config import native_bf16 as _detect
+
+        native_bf16 = _detect()
+    dtypes = ("fp32", "bf16") if native_bf16 else ("fp32",)
+    fast = "bf16" if native_bf16 else "fp32"
     prof = get_profile(profile_name)
     sizes = prof["image_sizes"]
     big = max(sizes)
@@ -50,30 +62,22 @@ def plan(profile_name: str, compile: bool = False, only: list[str] | None = None
     train_pipes = ["monai_ref", "monai_fast"] + (["medienet_default", "medienet_fast"] if med else [])
     rep += [{"case": "train", "params": {"pipeline": p, "image_size": big}} for p in train_pipes]
     kinds = ["monai_cond"] + (["medienet"] if med else [])
-    rep += [
-        {"case": "forward", "params": {"kind": k, "dtype": d, "image_size": big}}
-        for d in ("fp32", "bf16")
-        for k in kinds
-    ]
-    if med:  # where the MedIENet overhead comes from: RoPE off, multi-attention off (bf16, the fast-path precision)
+    rep += [{"case": "forward", "params": {"kind": k, "dtype": d, "image_size": big}} for d in dtypes for k in kinds]
+    if med:  # where the MedIENet overhead comes from: RoPE off, multi-attention off (at the fast-path precision)
         rep += [
-            {"case": "forward", "params": {"kind": k, "dtype": "bf16", "image_size": big}}
+            {"case": "forward", "params": {"kind": k, "dtype": fast, "image_size": big}}
             for k in ("medienet_norope", "medienet_nomulti")
         ]
     if compile and med:
-        rep += [
-            {"case": "forward", "params": {"kind": "medienet", "dtype": "bf16", "image_size": big, "compile": True}}
-        ]
-    rep += [{"case": "autoencoder", "params": {"dtype": d, "image_size": big}} for d in ("fp32", "bf16")]
+        rep += [{"case": "forward", "params": {"kind": "medienet", "dtype": fast, "image_size": big, "compile": True}}]
+    rep += [{"case": "autoencoder", "params": {"dtype": d, "image_size": big}} for d in dtypes]
     rep += [{"case": "data_jpeg", "params": {"image_size": 64}}, {"case": "data_npz", "params": {"image_size": 32}}]
     once: list[dict] = []
     if med:
         once.append({"case": "agreement", "params": {"image_size": min(sizes)}})
-        once += [
-            {"case": "profile", "params": {"kind": "medienet", "dtype": d, "image_size": big}} for d in ("bf16", "fp32")
-        ]
+        once += [{"case": "profile", "params": {"kind": "medienet", "dtype": d, "image_size": big}} for d in dtypes]
     once += [
-        {"case": "profile", "params": {"kind": "monai_cond", "dtype": "bf16", "image_size": big}},
+        {"case": "profile", "params": {"kind": "monai_cond", "dtype": fast, "image_size": big}},
         {"case": "profile", "params": {"kind": "monai", "dtype": "fp32", "image_size": big}},  # the reference U-Net
     ]
     if only:
@@ -154,6 +158,7 @@ def run(
         "processor": _cpu_name(),
         "python": platform.python_version(),
         "medienet_available": medienet_available(),
+        "native_bf16": _native_bf16(),
     }
     try:
         import monai
@@ -180,6 +185,12 @@ def run(
     meta["finished_utc"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     meta["total_s"] = time.perf_counter() - t0
     return {"meta": meta, "results": results, "summary": summarise(results)}
+
+
+def _native_bf16() -> bool:
+    from bench.config import native_bf16
+
+    return native_bf16()
 
 
 def _cpu_name() -> str:

@@ -39,7 +39,7 @@ def test_profiles_and_latent_shape():
 
 
 def test_plan_pairs_reference_and_medienet_cases():
-    rep, once = plan("full")
+    rep, once = plan("full", native_bf16=True)
     keys = [case_key(s) for s in rep]
     assert len(keys) == len(set(keys))
     for size in (32, 64):
@@ -49,9 +49,9 @@ def test_plan_pairs_reference_and_medienet_cases():
     assert "matmul_peak[dtype=bf16]" in keys and "matmul_peak[dtype=fp32]" in keys
     assert not any("compile=True" in k or "fast_compile" in k for k in keys)
     assert {s["case"] for s in once} == {"agreement", "profile"}
-    rep_c, _ = plan("full", compile=True)
+    rep_c, _ = plan("full", compile=True, native_bf16=True)
     assert any("medienet_fast_compile" in case_key(s) for s in rep_c)
-    sub, _ = plan("full", compile=True, only=["fast_compile", "compile=True"])
+    sub, _ = plan("full", compile=True, only=["fast_compile", "compile=True"], native_bf16=True)
     assert [case_key(s) for s in sub] == [
         "sample[image_size=64,pipeline=medienet_fast_compile]",
         "forward[compile=True,dtype=bf16,image_size=64,kind=medienet]",
@@ -150,6 +150,15 @@ def test_worker_runs_a_case_and_reports_errors():
     assert len(ok["loadavg_before"]) == 3 and ok["peak_rss_mb"] > 0
     bad = run_spec({"case": "matmul_peak", "profile": "quick", "params": {"dtype": "int3"}})
     assert not bad["ok"] and "KeyError" in bad["error"]
+
+
+def test_plan_without_native_bf16_runs_fp32_only_but_measures_the_bf16_peak():
+    rep, once = plan("full", compile=True, native_bf16=False)
+    keys = [case_key(s) for s in rep + once]
+    bf16 = [k for k in keys if "dtype=bf16" in k]
+    assert bf16 == ["matmul_peak[dtype=bf16]"]
+    assert "forward[compile=True,dtype=fp32,image_size=64,kind=medienet]" in keys
+    assert "forward[dtype=fp32,image_size=64,kind=medienet_norope]" in keys
 
 
 def test_cli_parser():

@@ -1,0 +1,253 @@
+"""Sampler quality on a *trained* model: does the fast path keep the quality of DDIM-50 fp32?
+
+``python -m bench`` times untrained networks; whether fewer DPM-Solver++ steps (and bf16, where the CPU has it) keep
+the samples' quality can only be judged on a trained generator. This script samples the same noise and labels with
+several sampler variants and scores every set with the in-domain FID against the real test split (features of a
+resnet18 trained here on the real training split, early-stopped on real validation AUROC):
+
+    python -m bench.quality --config_file "['bundles/medienet_pneumoniamnist/configs/common.yaml', \
+        'bundles/medienet_pneumoniamnist/configs/lowdata.yaml']" --num_per_class 250 \
+        --variants ddim:50:fp32 dpmpp_2m:20:fast dpmpp_2m:10:fast --out q.json --markdown q.md
+
+Reference rows make the 5 % criterion interpretable: DDIM-50 with a second noise seed (how much the FID of the same
+sampler moves with the draw) and real validation vs test (the floor). ``fast`` precision is bf16 where the CPU computes
+it natively, else fp32 (see :func:`monai_medienet.utils.cpu_has_native_bf16`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+__all__ = ["parse_variant", "run_quality", "to_markdown"]
+
+
+def parse_variant(text: str) -> dict[str, Any]:
+    """Parse ``sampler:steps:precision[:seed]`` (precision ``fp32`` | ``bf16`` | ``fast``) into a dict.
+
+    Raises:
+        ValueError: for a malformed variant.
+    """
+    parts = text.split(":")
+    if len(parts) not in (3, 4) or parts[2] not in ("fp32", "bf16", "fast") or not parts[1].isdigit():
+        raise ValueError(f"parse_variant: expected sampler:steps:fp32|bf16|fast[:seed], got {text!r}.")
+    seed = int(parts[3]) if len(parts) == 4 else 0
+    return {"sampler": parts[0], "steps": int(parts[1]), "precision": parts[2], "seed": seed}
+
+
+def _load_split(items: list[dict], transform: Any, desc: str) -> tuple[torch.Tensor, np.ndarray]:
+    imgs, labels = [], []
+    for it in tqdm(items, desc=desc, leave=False):
+        out = transform(dict(it))
+        img = out["image"]
+        imgs.append(torch.as_tensor(img.as_tensor() if hasattr(img, "as_tensor") else img).float())
+        labels.append(int(torch.as_tensor(out["label"]).reshape(-1)[0]))
+    return torch.stack(imgs), np.asarray(labels, dtype=np.int64)
+
+
+def _sample(
+    gen: Any, variant: dict[str, Any], num_per_class: int, guidance: float, batch: int
+) -> tuple[torch.Tensor, float]:
+    from monai_medienet.utils import cpu_has_native_bf16
+
+    prec = variant["precision"]
+    if prec == "fast":
+        prec = "bf16" if cpu_has_native_bf16() else "fp32"
+    dtype = torch.bfloat16 if prec == "bf16" else None
+    variant["resolved_precision"] = prec
+    network = gen.network if dtype is None else gen.network.to(dtype=dtype)
+    scheduler = gen.make_sampler(variant["sampler"])
+    jobs = [(c, variant["seed"] * 1_000_000 + i) for c in range(len(gen.classes)) for i in range(num_per_class)]
+    out = []
+    t0 = time.perf_counter()
+    for s in tqdm(range(0, len(jobs), batch), desc=f"{variant['sampler']}-{variant['steps']} {prec}", leave=False):
+        chunk = jobs[s : s + batch]
+        labels = torch.tensor([c for c, _ in chunk])
+        noise = torch.stack(
+            [torch.randn(gen.latent_shape, generator=torch.Generator().manual_seed(k)) for _, k in chunk]
+        )
+        img = gen.inferer.sample(
+            network, labels, guidance_scale=guidance, num_inference_steps=variant["steps"], scheduler=scheduler,
+            noise=noise, dtype=dtype, progress=False,
+        )  # fmt: skip
+        out.append(img.float().clamp(0, 1).cpu())
+    seconds = time.perf_counter() - t0
+    gen.network.float()
+    return torch.cat(out), seconds
+
+
+def run_quality(
+    config_files: list[str],
+    checkpoint: str | None = None,
+    variants: list[str] | None = None,
+    num_per_class: int = 250,
+    guidance_scale: float | None = None,
+    batch_size: int = 64,
+    classifier_steps: int = 300,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Sample every variant from one trained checkpoint and score it (see the module docstring).
+
+    Args:
+        config_files: bundle config files giving ``data_source``, ``preprocessing``, ``diffusion_checkpoint_path``
+            and ``guidance_scale`` (e.g. ``common.yaml`` + ``lowdata.yaml``).
+        checkpoint: diffusion checkpoint (default: the config's ``diffusion_checkpoint_path``).
+        variants: ``sampler:steps:precision[:seed]`` strings; the first is the reference.
+        num_per_class: images per class and variant.
+        guidance_scale: classifier-free guidance (default: the config's).
+        batch_size: sampling batch.
+        classifier_steps: optimisation steps of the feature classifier.
+        seed: seed of the feature classifier.
+
+    Returns:
+        ``{"meta", "rows"}``: per variant the images/s, in-domain FID vs real test and vs the reference set, and the
+        mean absolute pixel difference to the reference (same noise and labels).
+    """
+    from monai.bundle import ConfigParser
+
+    from monai_medienet.engines.diffusion import load_diffusion_generator
+    from monai_medienet.evaluation import build_classifier, train_classifier
+    from monai_medienet.metrics import ClassifierFeatureExtractor, extract_features, frechet_distance_from_features
+
+    variants = variants or ["ddim:50:fp32", "ddim:50:fp32:1", "dpmpp_2m:20:fast", "dpmpp_2m:10:fast"]
+    specs = [parse_variant(v) for v in variants]
+    parser = ConfigParser()
+    parser.read_config(config_files)
+    checkpoint = checkpoint or parser.get_parsed_content("diffusion_checkpoint_path")
+    guidance = float(guidance_scale if guidance_scale is not None else parser.get_parsed_content("guidance_scale"))
+    source = parser.get_parsed_content("data_source")
+    transform = parser.get_parsed_content("preprocessing")
+    x_tr, y_tr = _load_split(source.splits["train"], transform, "real train")
+    x_va, y_va = _load_split(source.splits["val"], transform, "real val")
+    x_te, y_te = _load_split(source.splits["test"], transform, "real test")
+    num_classes = len(source.classes)
+
+    from monai.data import Dataset
+
+    torch.manual_seed(seed)
+    net = build_classifier("resnet18", x_tr.shape[1], num_classes, min(x_tr.shape[2:]))
+    train_items = [{"image": x_tr[i], "label": int(y_tr[i])} for i in range(len(y_tr))]
+    val_items = [{"image": x_va[i], "label": int(y_va[i])} for i in range(len(y_va))]
+    t0 = time.perf_counter()
+    trained = train_classifier(
+        net, Dataset(train_items), val_items, num_classes, max_steps=classifier_steps, batch_size=32, seed=seed,
+        device="cpu", desc="feature classifier (all real train)",
+    )  # fmt: skip
+    clf_s = time.perf_counter() - t0
+    feat = ClassifierFeatureExtractor(trained.network)
+    f_te = extract_features(feat, x_te, 64)
+    f_va = extract_features(feat, x_va, 64)
+    gen = load_diffusion_generator(checkpoint, device="cpu")
+    if list(gen.classes) != list(source.classes):
+        raise ValueError(f"run_quality: checkpoint classes {gen.classes} differ from the data's {source.classes}.")
+    rows: list[dict[str, Any]] = []
+    ref_imgs = ref_feat = None
+    for spec in specs:
+        imgs, seconds = _sample(gen, spec, num_per_class, guidance, batch_size)
+        if imgs.shape[1:] != x_te.shape[1:]:
+            raise ValueError(f"run_quality: generated {tuple(imgs.shape[1:])} vs real {tuple(x_te.shape[1:])} images.")
+        f = extract_features(feat, imgs, 64)
+        row = {
+            **spec,
+            "images": int(len(imgs)),
+            "seconds": round(seconds, 2),
+            "images_per_s": len(imgs) / seconds,
+            "fid_vs_test": frechet_distance_from_features(f, f_te, "eigh"),
+        }
+        if ref_imgs is None:
+            ref_imgs, ref_feat = imgs, f
+        else:
+            row["fid_vs_reference_set"] = frechet_distance_from_features(f, ref_feat, "eigh")
+            row["mean_abs_pixel_diff_vs_reference"] = float((imgs - ref_imgs).abs().mean())
+        rows.append(row)
+        print(json.dumps({k: v for k, v in row.items()}), flush=True)
+    return {
+        "meta": {
+            "command": " ".join(["python -m bench.quality"] + sys.argv[1:]),
+            "checkpoint": str(checkpoint),
+            "guidance_scale": guidance,
+            "num_per_class": num_per_class,
+            "classes": list(source.classes),
+            "n_real": {"train": len(y_tr), "val": len(y_va), "test": len(y_te)},
+            "feature_classifier": {
+                "network": "resnet18 (MONAI, from scratch) on ALL real train images",
+                "steps": classifier_steps,
+                "best_val_auroc": trained.best_val_auroc,
+                "seconds": round(clf_s, 1),
+            },
+            "fid_real_val_vs_test": frechet_distance_from_features(f_va, f_te, "eigh"),
+            "threads": torch.get_num_threads(),
+            "torch": torch.__version__,
+            "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        },
+        "rows": rows,
+    }
+
+
+def to_markdown(res: dict[str, Any]) -> str:
+    """A Markdown table of :func:`run_quality`'s result (FID change relative to the first, reference, row)."""
+    m = res["meta"]
+    ref = res["rows"][0]
+    lines = [
+        f"Checkpoint `{m['checkpoint']}`, guidance {m['guidance_scale']}, {m['num_per_class']} images per class "
+        f"({', '.join(m['classes'])}), {m['threads']} thread(s). In-domain features: "
+        f"{m['feature_classifier']['network']}, {m['feature_classifier']['steps']} steps, best val AUROC "
+        f"{m['feature_classifier']['best_val_auroc']:.3f}. "
+        f"Real val vs test FID (floor): {m['fid_real_val_vs_test']:.2f}.",
+        "",
+        "| sampler | steps | precision | noise seed | images/s | speed vs ref | in-domain FID vs test | Δ FID vs ref "
+        "| FID vs ref set | mean abs pixel diff vs ref |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in res["rows"]:
+        d = (r["fid_vs_test"] / ref["fid_vs_test"] - 1.0) * 100
+        lines.append(
+            f"| {r['sampler']} | {r['steps']} | {r['resolved_precision']} | {r['seed']} | {r['images_per_s']:.1f} | "
+            f"{r['images_per_s'] / ref['images_per_s']:.2f}x | {r['fid_vs_test']:.2f} | "
+            f"{'ref' if r is ref else f'{d:+.1f} %'} | {r.get('fid_vs_reference_set', float('nan')):.2f} | "
+            f"{r.get('mean_abs_pixel_diff_vs_reference', float('nan')):.4f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line entry point (see the module docstring)."""
+    p = argparse.ArgumentParser(prog="python -m bench.quality", description=__doc__.split("\n")[0])
+    p.add_argument("--config_file", required=True, help="a Python list literal of bundle config files")
+    p.add_argument("--checkpoint", default=None)
+    p.add_argument("--variants", nargs="+", default=None, help="sampler:steps:fp32|bf16|fast[:noise_seed]")
+    p.add_argument("--num_per_class", type=int, default=250)
+    p.add_argument("--guidance_scale", type=float, default=None)
+    p.add_argument("--batch_size", type=int, default=64)
+    p.add_argument("--classifier_steps", type=int, default=300)
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--out", default=None)
+    p.add_argument("--markdown", default=None)
+    a = p.parse_args(argv)
+    from monai_medienet.utils import configure_threads
+
+    configure_threads(a.threads)
+    files = ast.literal_eval(a.config_file) if a.config_file.startswith("[") else [a.config_file]
+    res = run_quality(
+        files, a.checkpoint, a.variants, a.num_per_class, a.guidance_scale, a.batch_size, a.classifier_steps
+    )
+    md = to_markdown(res)
+    print(md)
+    if a.out:
+        Path(a.out).write_text(json.dumps(res, indent=1))
+    if a.markdown:
+        Path(a.markdown).write_text(md + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
