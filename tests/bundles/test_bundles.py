@@ -235,3 +235,20 @@ def test_smoke_adversarial_autoencoder(pneumoniamnist_npz, tmp_path, capsys):
     assert set(ck["state"]) == {"autoencoder", "optimizer", "discriminator", "d_optimizer"}
     assert ck["state"]["d_optimizer"]["state"], "the discriminator was never stepped"
     assert "autoencoder stage finished" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bundle", NAMES)
+def test_lowdata_overlay_resolves_to_k_images_per_class(bundle, request):
+    """lowdata.yaml (the results.md experiment): k = 200 real training images per class, its own output_dir."""
+    request.getfixturevalue("pneumoniamnist_npz" if "pneumonia" in bundle else "chest_xray_dir")
+    from monai.bundle import ConfigParser
+
+    parser = ConfigParser()
+    parser.read_config(configs(bundle, "common.yaml", "train.yaml", "lowdata.yaml"))
+    k = parser.get_parsed_content("k_per_class")
+    assert k == 200 and parser.get_parsed_content("output_dir").endswith(f"_k{k}")
+    items = parser.get_parsed_content("train_items")
+    labels = [int(it["label"]) for it in items]
+    assert len(items) == 2 * k and labels.count(0) == labels.count(1) == k
+    assert parser.get_parsed_content("latent_shape")[0] == parser.get_parsed_content("ae_latent_channels")
