@@ -85,6 +85,14 @@ def _sample(
     return torch.cat(out), seconds
 
 
+def _keep_centre(images: torch.Tensor, crop: list[int]) -> torch.Tensor:
+    """Zero everything outside the centred ``crop`` region of ``(N, C, H, W)`` images (crop, then zero-pad back)."""
+    out = torch.zeros_like(images)
+    h0, w0 = (images.shape[2] - crop[0]) // 2, (images.shape[3] - crop[1]) // 2
+    out[:, :, h0 : h0 + crop[0], w0 : w0 + crop[1]] = images[:, :, h0 : h0 + crop[0], w0 : w0 + crop[1]]
+    return out
+
+
 def run_quality(
     config_files: list[str],
     checkpoint: str | None = None,
@@ -146,6 +154,7 @@ def run_quality(
     feat = ClassifierFeatureExtractor(trained.network)
     f_te = extract_features(feat, x_te, 64)
     f_va = extract_features(feat, x_va, 64)
+    crop = parser.get_parsed_content("output_crop_size") if "output_crop_size" in parser else None
     gen = load_diffusion_generator(checkpoint, device="cpu")
     if list(gen.classes) != list(source.classes):
         raise ValueError(f"run_quality: checkpoint classes {gen.classes} differ from the data's {source.classes}.")
@@ -153,6 +162,8 @@ def run_quality(
     ref_imgs = ref_feat = None
     for spec in specs:
         imgs, seconds = _sample(gen, spec, num_per_class, guidance, batch_size)
+        if crop is not None:  # as written to disk (e.g. 28 px MedMNIST) and zero-padded back by the preprocessing
+            imgs = _keep_centre(imgs, [int(c) for c in crop])
         if imgs.shape[1:] != x_te.shape[1:]:
             raise ValueError(f"run_quality: generated {tuple(imgs.shape[1:])} vs real {tuple(x_te.shape[1:])} images.")
         f = extract_features(feat, imgs, 64)
