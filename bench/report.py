@@ -26,7 +26,9 @@ def to_markdown(report: dict[str, Any]) -> str:
         f"profile `{meta['profile']}`, {meta['repeats']} repeat(s), "
         f"{'one fresh subprocess per case' if meta['isolated_subprocesses'] else 'all cases in one subprocess'}, "
         f"{meta.get('threads', '?')} torch thread(s) per process.  ",
-        f"Machine: {meta['processor']}, {meta['cpu_count']} CPUs; torch {meta.get('torch')}, "
+        f"Machine: {meta['processor']}, {meta['cpu_count']} CPUs, native bf16 "
+        f"{ {True: 'yes', False: 'no (fast path in fp32)'}.get(meta.get('native_bf16'), 'unknown') }; "
+        f"torch {meta.get('torch')}, "
         f"MONAI {meta.get('monai')}, Python {meta['python']}.  ",
         f"Load average (1/5/15 min) at start {', '.join(f'{x:.2f}' for x in meta['loadavg_start'])}; at end "
         f"{', '.join(f'{x:.2f}' for x in meta.get('loadavg_end', []))}. Figures are median [min-max] over repeats.",
