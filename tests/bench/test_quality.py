@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:  # `bench` is a top-level package of the repository, not installed
@@ -41,37 +40,9 @@ def test_markdown_reports_fid_change_relative_to_the_first_row():
 
 
 @pytest.mark.slow
-def test_quality_end_to_end_on_pneumoniamnist(pneumoniamnist_npz, tmp_path, monkeypatch):
-    from monai_medienet.engines import build_autoencoder
-    from monai_medienet.handlers import atomic_torch_save
-    from monai_medienet.networks import build_diffusion_unet
-
+def test_quality_end_to_end_on_pneumoniamnist(pneumoniamnist_npz, tiny_diffusion_checkpoint, tmp_path, monkeypatch):
     monkeypatch.setenv("MEDIENET_DATA_DIR", str(pneumoniamnist_npz.parent))
-    ae_cfg = {
-        "spatial_dims": 2, "in_channels": 1, "out_channels": 1, "channels": [8, 8, 8], "latent_channels": 2,
-        "num_res_blocks": 1, "attention_levels": [False] * 3, "norm_num_groups": 4,
-        "with_encoder_nonlocal_attn": False, "with_decoder_nonlocal_attn": False,
-    }  # fmt: skip
-    net_cfg = {
-        "name": "medienet", "spatial_dims": 2, "in_channels": 2, "out_channels": 2, "num_classes": 2,
-        "channels": [16, 16], "attention_levels": [False, True], "num_res_blocks": 1, "num_head_channels": 8,
-        "norm_num_groups": 8,
-    }  # fmt: skip
-    torch.manual_seed(0)
-    cfg = dict(net_cfg)
-    net = build_diffusion_unet(cfg.pop("name"), **cfg)
-    ckpt = atomic_torch_save(
-        {
-            "state": {"network": net.state_dict(), "autoencoder": build_autoencoder(ae_cfg).state_dict()},
-            "classes": ["normal", "pneumonia"],
-            "scale_factor": 1.0,
-            "latent_shape": [2, 8, 8],
-            "network_config": net_cfg,
-            "autoencoder_config": ae_cfg,
-            "scheduler_config": {"num_train_timesteps": 100, "schedule": "scaled_linear_beta"},
-        },  # fmt: skip
-        tmp_path / "diffusion.pt",
-    )
+    ckpt = tiny_diffusion_checkpoint(ae_levels=3, image_size=32)  # PneumoniaMNIST 28 px padded to 32
     b = REPO_ROOT / "bundles" / "medienet_pneumoniamnist" / "configs"
     out, md = tmp_path / "q.json", tmp_path / "q.md"
     rc = main(

@@ -9,40 +9,12 @@ import pytest
 import torch
 from PIL import Image
 
-from monai_medienet.engines import build_autoencoder, generate_synthetic, load_diffusion_generator
-from monai_medienet.handlers import atomic_torch_save
-from monai_medienet.networks import build_diffusion_unet
-
-AE_CFG = {
-    "spatial_dims": 2, "in_channels": 1, "out_channels": 1, "channels": [8, 8], "latent_channels": 2,
-    "num_res_blocks": 1, "attention_levels": [False, False], "norm_num_groups": 4,
-    "with_encoder_nonlocal_attn": False, "with_decoder_nonlocal_attn": False,
-}  # fmt: skip
-NET_CFG = {
-    "name": "medienet", "spatial_dims": 2, "in_channels": 2, "out_channels": 2, "num_classes": 2,
-    "channels": [16, 16], "attention_levels": [False, True], "num_res_blocks": 1, "num_head_channels": 8,
-    "norm_num_groups": 8,
-}  # fmt: skip
+from monai_medienet.engines import generate_synthetic, load_diffusion_generator
 
 
 @pytest.fixture
-def checkpoint(tmp_path):
-    torch.manual_seed(0)
-    ae = build_autoencoder(AE_CFG)
-    cfg = dict(NET_CFG)
-    net = build_diffusion_unet(cfg.pop("name"), **cfg)
-    ema = build_diffusion_unet("medienet", **cfg)
-    ckpt = {
-        "state": {"network": net.state_dict(), "ema": ema.state_dict(), "autoencoder": ae.state_dict()},
-        "classes": ["normal", "pneumonia"],
-        "scale_factor": 0.8,
-        "latent_shape": [2, 8, 8],
-        "network_config": NET_CFG,
-        "autoencoder_config": AE_CFG,
-        "scheduler_config": {"num_train_timesteps": 100, "schedule": "scaled_linear_beta"},
-        "train_hash": "h" * 64,
-    }
-    return atomic_torch_save(ckpt, tmp_path / "diffusion.pt")
+def checkpoint(tiny_diffusion_checkpoint):
+    return tiny_diffusion_checkpoint()
 
 
 def test_load_generator_uses_ema(checkpoint):
