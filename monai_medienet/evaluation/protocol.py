@@ -586,6 +586,8 @@ def run_evaluation(
             f_sy = extract_features(feat_net, x_sy, cfg.batch_size, device)
         if cfg.fidelity:
             fidelity = _fidelity(cfg, device, x_sy, y_sy, x_tr, y_tr, x_va, x_te, y_te, class_names, f_sy, f_va, f_te)
+            if "in_domain" in fidelity:  # the feature network is the first arm without synthetic data
+                fidelity["in_domain"]["extractor"] = f"penultimate layer of the {real_arm!r} classifier (first seed)"
         pix = memorization_check(x_sy, x_tr, x_te, cfg.memorization_percentile, space="pixel")
         memo["pixel"] = pix.summary()
         artifacts["nn_pixel"] = {"distance": pix.syn_nn_distance, "index": pix.syn_nn_index}
