@@ -24,8 +24,8 @@ from bench.config import (
     count_parameters,
     fast_dtype_name,
     latent_shape,
-    native_bf16,
 )
+from monai_medienet.utils import cpu_has_native_bf16
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 COMPILE_CACHE_ENV = "MEDIENET_BENCH_CACHE"
@@ -39,7 +39,7 @@ def _compile_cache_dir() -> str:
 def case_matmul_peak(profile: dict[str, Any], dtype: str) -> dict[str, Any]:
     """Measured matmul throughput of this machine: ``torch.mm`` of two ``n x n`` matrices, best and median GFLOP/s."""
     dt = DTYPES[dtype]
-    native = dtype != "bf16" or native_bf16()
+    native = dtype != "bf16" or cpu_has_native_bf16()
     n = profile["peak_n"] if native else profile["peak_n_emulated_bf16"]
     g = torch.Generator().manual_seed(0)
     a = torch.randn(n, n, generator=g).to(dt)
@@ -298,7 +298,7 @@ def case_train(profile: dict[str, Any], pipeline: str, image_size: int) -> dict[
         y = torch.randint(0, profile["num_classes"], (batch,), generator=g)
         y = torch.where(torch.rand(batch, generator=g) < 0.1, torch.full_like(y, null), y)
         noisy = sched.add_noise(latents, noise, t)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=fast and native_bf16()):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=fast and cpu_has_native_bf16()):
             pred = _call(model, kind, noisy, t, y)
         loss = F.mse_loss(pred.float(), noise)
         opt.zero_grad(set_to_none=True)
@@ -446,7 +446,7 @@ def case_agreement(profile: dict[str, Any], image_size: int) -> dict[str, Any]:
     ddim, dpm = profile["ddim_steps"], profile["dpm_steps"]
     ref = sample(_ddim, ddim, torch.float32)
     others = {"fp32_dpm": sample(_dpm, dpm, torch.float32)}
-    native = native_bf16()
+    native = cpu_has_native_bf16()
     if native:  # emulated bf16 would take many minutes here, and the fast path does not use it
         others["bf16_ddim"] = sample(_ddim, ddim, torch.bfloat16)
         others["fast"] = sample(_dpm, dpm, torch.bfloat16)

@@ -138,18 +138,11 @@ def _perturb_zero_init(model: nn.Module, seed: int) -> None:
                 p.copy_(torch.randn(p.shape, generator=g) * 0.02)
 
 
-def native_bf16() -> bool:
-    """Whether this CPU computes bf16 natively (AVX-512 BF16 / AMX); without it bf16 is emulated and many times slower
-    than fp32, so the fast path stays in fp32 and bf16 cases are skipped (the bf16 matmul peak is still measured,
-    at a small size, to show the gap)."""
-    from monai_medienet.utils import cpu_has_native_bf16
-
-    return cpu_has_native_bf16()
-
-
 def fast_dtype_name() -> str:
     """The fast path's precision on this CPU: ``"bf16"`` with native bf16, else ``"fp32"``."""
-    return "bf16" if native_bf16() else "fp32"
+    from monai_medienet.utils import cpu_has_native_bf16
+
+    return "bf16" if cpu_has_native_bf16() else "fp32"
 
 
 def medienet_available() -> bool:

@@ -18,15 +18,17 @@ from __future__ import annotations
 
 import argparse
 import ast
+import copy
 import json
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from tqdm.auto import tqdm
+
+from monai_medienet.evaluation import materialise
 
 __all__ = ["parse_variant", "run_quality", "to_markdown"]
 
@@ -44,16 +46,6 @@ def parse_variant(text: str) -> dict[str, Any]:
     return {"sampler": parts[0], "steps": int(parts[1]), "precision": parts[2], "seed": seed}
 
 
-def _load_split(items: list[dict], transform: Any, desc: str) -> tuple[torch.Tensor, np.ndarray]:
-    imgs, labels = [], []
-    for it in tqdm(items, desc=desc, leave=False):
-        out = transform(dict(it))
-        img = out["image"]
-        imgs.append(torch.as_tensor(img.as_tensor() if hasattr(img, "as_tensor") else img).float())
-        labels.append(int(torch.as_tensor(out["label"]).reshape(-1)[0]))
-    return torch.stack(imgs), np.asarray(labels, dtype=np.int64)
-
-
 def _sample(
     gen: Any, variant: dict[str, Any], num_per_class: int, guidance: float, batch: int
 ) -> tuple[torch.Tensor, float]:
@@ -64,7 +56,8 @@ def _sample(
         prec = "bf16" if cpu_has_native_bf16() else "fp32"
     dtype = torch.bfloat16 if prec == "bf16" else None
     variant["resolved_precision"] = prec
-    network = gen.network if dtype is None else gen.network.to(dtype=dtype)
+    # a cast copy: the caller's fp32 network stays untouched for the next variant
+    network = gen.network if dtype is None else copy.deepcopy(gen.network).to(dtype=dtype)
     scheduler = gen.make_sampler(variant["sampler"])
     jobs = [(c, variant["seed"] * 1_000_000 + i) for c in range(len(gen.classes)) for i in range(num_per_class)]
     out = []
@@ -81,7 +74,6 @@ def _sample(
         )  # fmt: skip
         out.append(img.float().clamp(0, 1).cpu())
     seconds = time.perf_counter() - t0
-    gen.network.float()
     return torch.cat(out), seconds
 
 
@@ -134,9 +126,9 @@ def run_quality(
     guidance = float(guidance_scale if guidance_scale is not None else parser.get_parsed_content("guidance_scale"))
     source = parser.get_parsed_content("data_source")
     transform = parser.get_parsed_content("preprocessing")
-    x_tr, y_tr = _load_split(source.splits["train"], transform, "real train")
-    x_va, y_va = _load_split(source.splits["val"], transform, "real val")
-    x_te, y_te = _load_split(source.splits["test"], transform, "real test")
+    x_tr, y_tr = materialise(source.splits["train"], transform, "real train")
+    x_va, y_va = materialise(source.splits["val"], transform, "real val")
+    x_te, y_te = materialise(source.splits["test"], transform, "real test")
     num_classes = len(source.classes)
 
     from monai.data import Dataset

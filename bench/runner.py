@@ -15,6 +15,7 @@ from typing import Any
 
 from bench.config import get_profile, medienet_available
 from bench.worker import RESULT_PREFIX
+from monai_medienet.utils import cpu_has_native_bf16
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,9 +45,7 @@ def plan(
     path is fp32; the bf16 matmul peak is always measured.
     """
     if native_bf16 is None:
-        from bench.config import native_bf16 as _detect
-
-        native_bf16 = _detect()
+        native_bf16 = cpu_has_native_bf16()
     dtypes = ("fp32", "bf16") if native_bf16 else ("fp32",)
     fast = "bf16" if native_bf16 else "fp32"
     prof = get_profile(profile_name)
@@ -158,7 +157,7 @@ def run(
         "processor": _cpu_name(),
         "python": platform.python_version(),
         "medienet_available": medienet_available(),
-        "native_bf16": _native_bf16(),
+        "native_bf16": cpu_has_native_bf16(),
     }
     try:
         import monai
@@ -185,12 +184,6 @@ def run(
     meta["finished_utc"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     meta["total_s"] = time.perf_counter() - t0
     return {"meta": meta, "results": results, "summary": summarise(results)}
-
-
-def _native_bf16() -> bool:
-    from bench.config import native_bf16
-
-    return native_bf16()
 
 
 def _cpu_name() -> str:

@@ -15,8 +15,18 @@ from .classifier import (
 )
 from .explain import gradcam_maps, select_explanation_images
 from .leakage import check_generator_leakage, load_generator_provenance
-from .protocol import ARM_TOKENS, DEFAULT_ARMS, EvaluationConfig, filter_synthetic, parse_arm, run_evaluation
-from .report import plot_auroc_bars, plot_roc_curves, write_report
+from .merge import base_arm, merge_evaluations
+from .protocol import (
+    ARM_TOKENS,
+    DEFAULT_ARMS,
+    FILTER_TOKENS,
+    EvaluationConfig,
+    filter_synthetic,
+    materialise,
+    parse_arm,
+    run_evaluation,
+)
+from .report import load_predictions, plot_auroc_bars, plot_roc_curves, save_predictions, write_report
 from .stats import (
     METRIC_NAMES,
     binary_auroc,
@@ -30,6 +40,7 @@ from .stats import (
 
 __all__ = [
     "ARM_TOKENS",
+    "FILTER_TOKENS",
     "CLASSIFIERS",
     "DEFAULT_ARMS",
     "METRIC_NAMES",
@@ -41,10 +52,14 @@ __all__ = [
     "bootstrap_arm",
     "bootstrap_ci",
     "bootstrap_indices",
+    "base_arm",
     "build_classifier",
     "check_generator_leakage",
     "classification_metrics",
     "gradcam_maps",
+    "load_predictions",
+    "materialise",
+    "merge_evaluations",
     "load_generator_provenance",
     "multiclass_auroc",
     "paired_bootstrap_difference",
@@ -55,6 +70,7 @@ __all__ = [
     "predict_proba",
     "recalibrate_batchnorm",
     "run_evaluation",
+    "save_predictions",
     "select_explanation_images",
     "train_classifier",
     "write_report",

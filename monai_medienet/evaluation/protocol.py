@@ -1,10 +1,12 @@
 """The augmentation protocol: classifier arms x seeds with a fixed step budget, plus fidelity/diversity/privacy.
 
-Arms are named by ``+``-joined tokens from ``{"real", "syn", "aug", "filter"}``: ``real`` (real only),
+Arms are named by ``+``-joined tokens from ``{"real", "syn", "aug", "filter", "realism"}``: ``real`` (real only),
 ``real+aug`` (real + classic augmentation), ``real+syn+aug`` (real + synthetic at ``synthetic_ratio``, class balanced,
-+ augmentation), ``syn`` (synthetic only; always tested on real). ``filter`` draws the synthetic images from a
-filtered pool: per class, the ``filter_keep_fraction`` of the synthetic images that a classifier trained on the real
-training images finds most consistent with their label (see :func:`filter_synthetic`), e.g. ``real+syn+aug+filter``.
++ augmentation), ``syn`` (synthetic only; always tested on real). ``filter`` and ``realism`` draw the synthetic
+images from a filtered pool (see :func:`filter_synthetic`): per class, the ``filter_keep_fraction`` of the synthetic
+images that a classifier trained on the real training images finds most consistent with their label (``filter``), or
+that lie deepest in the real training images' k-NN manifold of their class in that classifier's feature space
+(``realism``, the realism score of Kynkaenniemi et al. 2019), e.g. ``real+syn+aug+filter``, ``real+syn+aug+realism``.
 Every arm uses the same classifier recipe and the same budget (``max_steps`` optimisation steps, ``batch_size``,
 optimiser, validation interval, patience), early-stopped on the real validation AUROC with the best weights kept.
 Seeds are paired across arms: seed ``s`` fixes the network initialisation, data order, synthetic draw and
@@ -37,6 +39,7 @@ from monai_medienet.metrics import (
     memorization_check,
     ms_ssim_diversity,
     precision_recall,
+    realism_score,
 )
 from monai_medienet.utils import resolve_device
 
@@ -50,13 +53,16 @@ __all__ = [
     "DEFAULT_ARMS",
     "EvaluationConfig",
     "filter_synthetic",
+    "materialise",
     "parse_arm",
     "run_evaluation",
 ]
 
 logger = logging.getLogger(__name__)
 
-ARM_TOKENS = ("real", "syn", "aug", "filter")
+ARM_TOKENS = ("real", "syn", "aug", "filter", "realism")
+#: arm token -> ``filter_synthetic`` criterion
+FILTER_TOKENS = {"filter": "label", "realism": "realism"}
 DEFAULT_ARMS = ("real", "real+aug", "real+syn+aug", "syn")
 #: the differences reported in ``results["deltas"]`` (when both arms were run).
 DEFAULT_DELTAS = (
@@ -64,6 +70,8 @@ DEFAULT_DELTAS = (
     ("real+syn+aug", "real"),
     ("real+syn+aug+filter", "real+aug"),
     ("real+syn+aug+filter", "real+syn+aug"),
+    ("real+syn+aug+realism", "real+aug"),
+    ("real+syn+aug+realism", "real+syn+aug"),
 )
 
 
@@ -74,20 +82,24 @@ def parse_arm(name: str) -> dict[str, bool]:
         name: e.g. ``"real+syn+aug"``.
 
     Returns:
-        ``{"real": bool, "syn": bool, "aug": bool, "filter": bool}``.
+        ``{"real": bool, "syn": bool, "aug": bool, "filter": bool, "realism": bool}``.
 
     Raises:
-        ValueError: unknown tokens, duplicates, neither ``real`` nor ``syn``, or ``filter`` without ``syn``.
+        ValueError: unknown tokens, duplicates, neither ``real`` nor ``syn``, ``filter``/``realism`` without ``syn``
+            or both together.
     """
     tokens = [t.strip() for t in str(name).split("+")]
     bad = [t for t in tokens if t not in ARM_TOKENS]
     if bad or len(set(tokens)) != len(tokens) or not ({"real", "syn"} & set(tokens)):
         raise ValueError(
             f"parse_arm: arm {name!r} must join distinct tokens from {ARM_TOKENS} with '+' and contain 'real' or "
-            "'syn' (e.g. 'real', 'real+aug', 'real+syn+aug', 'syn', 'real+syn+aug+filter')."
+            "'syn' (e.g. 'real', 'real+aug', 'real+syn+aug', 'syn', 'real+syn+aug+filter', 'real+syn+aug+realism')."
         )
-    if "filter" in tokens and "syn" not in tokens:
-        raise ValueError(f"parse_arm: arm {name!r} has 'filter' without 'syn' (it filters the synthetic images).")
+    filters = [t for t in tokens if t in FILTER_TOKENS]
+    if filters and "syn" not in tokens:
+        raise ValueError(f"parse_arm: arm {name!r} has {filters[0]!r} without 'syn' (it filters the synthetic images).")
+    if len(filters) > 1:
+        raise ValueError(f"parse_arm: arm {name!r} combines the filters {filters}; use one per arm.")
     return {t: t in tokens for t in ARM_TOKENS}
 
 
@@ -111,8 +123,9 @@ class EvaluationConfig:
         bn_recalibration_batches: re-estimate BatchNorm statistics from this many training batches before every
             validation (see :func:`~monai_medienet.evaluation.recalibrate_batchnorm`; 0 = off).
         synthetic_ratio: synthetic:real count in ``real+syn`` arms (1.0 = 1:1); the ``syn`` arm uses the same count.
-        filter_keep_fraction: ``filter`` arms: fraction of the synthetic pool kept per class (the most
-            label-consistent images by the filter classifier), in ``(0, 1]``.
+        filter_keep_fraction: ``filter``/``realism`` arms: fraction of the synthetic pool kept per class (the most
+            label-consistent / most realistic images by the filter classifier), in ``(0, 1]``.
+        realism_k: ``realism`` arms: k of the real k-NN manifold (per class) of the realism score.
         class_balanced: split the synthetic count equally across classes.
         rotate_degrees: classic augmentation: max rotation.
         crop_scale: classic augmentation: kept area fraction range of the random crop.
@@ -150,6 +163,7 @@ class EvaluationConfig:
     bn_recalibration_batches: int = 8
     synthetic_ratio: float = 1.0
     filter_keep_fraction: float = 0.5
+    realism_k: int = 3
     class_balanced: bool = True
     rotate_degrees: float = 10.0
     crop_scale: tuple[float, float] = (0.85, 1.0)
@@ -189,6 +203,8 @@ class EvaluationConfig:
             raise ValueError(
                 f"EvaluationConfig: filter_keep_fraction must be in (0, 1], got {self.filter_keep_fraction}."
             )
+        if int(self.realism_k) < 1:
+            raise ValueError(f"EvaluationConfig: realism_k must be >= 1, got {self.realism_k}.")
         if self.max_steps < 1 or self.batch_size < 1 or self.val_interval < 1 or self.n_boot < 1:
             raise ValueError(
                 "EvaluationConfig: max_steps, batch_size, val_interval and n_boot must be >= 1, got "
@@ -229,10 +245,24 @@ class _ToTensord:
         return {**item, "image": t}
 
 
-def _materialise(
-    items: Sequence[dict], transform: Callable, desc: str, progress: bool
+def materialise(
+    items: Sequence[dict], transform: Callable, desc: str = "images", progress: bool = True
 ) -> tuple[torch.Tensor, np.ndarray]:
-    """Apply the deterministic transform once; return ``(images (N,C,H,W) float32, labels (N,) int64)``."""
+    """Pass every item once through a deterministic transform and stack the results in memory.
+
+    Args:
+        items: ``{"image": path | array, "label": int}`` dicts.
+        transform: dict transform giving ``{"image": (C, H, W) in [0, 1], "label"}`` (e.g.
+            ``monai_medienet.transforms.image_preprocessing``).
+        desc: name of the set, for the progress bar and error messages.
+        progress: show a tqdm bar.
+
+    Returns:
+        ``(images (N, C, H, W) float32, labels (N,) int64)``.
+
+    Raises:
+        ValueError: an empty set, images that are not ``(C, H, W)``, of different shapes, or outside ``[0, 1]``.
+    """
     imgs, labels = [], []
     for it in tqdm(items, desc=desc, disable=not progress, leave=False):
         out = transform(dict(it))
@@ -240,18 +270,18 @@ def _materialise(
         if hasattr(img, "as_tensor"):
             img = img.as_tensor()
         if img.ndim != 3:
-            raise ValueError(f"run_evaluation: the transform must give (C, H, W) images, got {tuple(img.shape)}.")
+            raise ValueError(f"materialise: the transform must give (C, H, W) images, got {tuple(img.shape)}.")
         imgs.append(img)
         labels.append(int(torch.as_tensor(out["label"]).reshape(-1)[0]))
     if not imgs:
-        raise ValueError(f"run_evaluation: the {desc} set is empty.")
+        raise ValueError(f"materialise: the {desc} set is empty.")
     shapes = {tuple(i.shape) for i in imgs}
     if len(shapes) != 1:
-        raise ValueError(f"run_evaluation: {desc} images have different shapes {sorted(shapes)}; resize or pad them.")
+        raise ValueError(f"materialise: {desc} images have different shapes {sorted(shapes)}; resize or pad them.")
     x = torch.stack(imgs)
     if x.min() < -1e-3 or x.max() > 1 + 1e-3:
         raise ValueError(
-            f"run_evaluation: {desc} images must be in [0, 1] after the transform, got [{x.min():.3g}, {x.max():.3g}]."
+            f"materialise: {desc} images must be in [0, 1] after the transform, got [{x.min():.3g}, {x.max():.3g}]."
         )
     return x, np.asarray(labels, dtype=np.int64)
 
@@ -403,9 +433,9 @@ def run_evaluation(
         gen_train_fps = set(prov["train_fingerprints"])
 
     # ---- materialise
-    x_tr_all, y_tr_all = _materialise(splits["train"], transform, "real train", cfg.progress)
-    x_va, y_va = _materialise(splits["val"], transform, "real val", cfg.progress)
-    x_te, y_te = _materialise(splits["test"], transform, "real test", cfg.progress)
+    x_tr_all, y_tr_all = materialise(splits["train"], transform, "real train", cfg.progress)
+    x_va, y_va = materialise(splits["val"], transform, "real val", cfg.progress)
+    x_te, y_te = materialise(splits["test"], transform, "real test", cfg.progress)
     train_sel = np.arange(len(y_tr_all))
     if gen_train_fps is not None:
         from monai_medienet.data import dataset_fingerprints
@@ -430,7 +460,7 @@ def run_evaluation(
         train_sel = _subsample_indices(y_tr_all, cfg.k_per_class, cfg.subsample_seed)
     x_tr, y_tr = x_tr_all[train_sel], y_tr_all[train_sel]
     if synthetic_items:
-        x_sy, y_sy = _materialise(synthetic_items, transform, "synthetic", cfg.progress)
+        x_sy, y_sy = materialise(synthetic_items, transform, "synthetic", cfg.progress)
         if x_sy.shape[1:] != x_tr.shape[1:]:
             raise ValueError(
                 f"run_evaluation: synthetic images {tuple(x_sy.shape[1:])} and real {tuple(x_tr.shape[1:])} differ."
@@ -481,42 +511,47 @@ def run_evaluation(
         )
 
     syn_filter: dict[str, Any] = {}
-    filtered_items: list[dict] | None = None
+    artifacts_filter: dict[str, Any] = {}
+    filtered_items: dict[str, list[dict]] = {}
+    filter_net: torch.nn.Module | None = None
+    filter_desc = ""
     for arm in cfg.arms:
         spec = parse_arm(arm)
-        if spec["filter"] and filtered_items is None:
+        token = next((t for t in FILTER_TOKENS if spec[t]), None)
+        if token is not None and token not in filtered_items:
             # the filter classifier: the first seed's real+aug (else real) network when already trained, else one
             # trained here on the real training images with augmentation (never on val/test labels)
-            src = next((a for a in ("real+aug", "real") if a in keep), None)
-            if src is not None:
-                filter_net, filter_desc = keep[src], f"the {src!r} classifier of seed {cfg.seeds[0]}"
-            else:
-                filter_net = _train(list(real_items), True, cfg.seeds[0], "filter classifier (real+aug)").network
-                filter_desc = f"a real+aug classifier trained for the filter (seed {cfg.seeds[0]})"
+            if filter_net is None:
+                src = next((a for a in ("real+aug", "real") if a in keep), None)
+                if src is not None:
+                    filter_net, filter_desc = keep[src], f"the {src!r} classifier of seed {cfg.seeds[0]}"
+                else:
+                    filter_net = _train(list(real_items), True, cfg.seeds[0], "filter classifier (real+aug)").network
+                    filter_desc = f"a real+aug classifier trained for the filter (seed {cfg.seeds[0]})"
+            criterion = FILTER_TOKENS[token]
             kept, scores = filter_synthetic(
-                filter_net, x_sy, y_sy, cfg.filter_keep_fraction, cfg.batch_size, device, cfg.bf16
+                filter_net,
+                x_sy,
+                y_sy,
+                cfg.filter_keep_fraction,
+                cfg.batch_size,
+                device,
+                cfg.bf16,
+                criterion=criterion,
+                real_images=x_tr,
+                real_labels=y_tr,
+                k=cfg.realism_k,
             )
-            filtered_items = [syn_items[i] for i in kept]
-            syn_filter = {
-                "classifier": filter_desc,
-                "keep_fraction": cfg.filter_keep_fraction,
-                "n_pool_per_class": np.bincount(y_sy, minlength=num_classes).tolist(),
-                "n_kept_per_class": np.bincount(y_sy[kept], minlength=num_classes).tolist(),
-                "mean_label_probability_pool": float(scores.mean()),
-                "mean_label_probability_kept": float(scores[kept].mean()),
-                "fraction_pool_label_probability_below_0.5": float(np.mean(scores < 0.5)),
-                "min_label_probability_kept_per_class": [
-                    float(scores[kept][y_sy[kept] == c].min()) if np.any(y_sy[kept] == c) else None
-                    for c in range(num_classes)
-                ],
-            }
-            artifacts_filter = {"scores": scores, "kept": kept}
+            filtered_items[token] = [syn_items[i] for i in kept]
+            syn_filter[token] = _filter_summary(criterion, scores, kept, y_sy, num_classes, cfg)
+            syn_filter[token]["classifier"] = filter_desc
+            artifacts_filter[token] = {"scores": scores, "kept": kept}
         probs[arm], runs = [], []
         for seed in cfg.seeds:
             run_i += 1
             n_syn_total = int(round(cfg.synthetic_ratio * len(real_items))) if spec["syn"] else 0
             if spec["syn"]:
-                pool = filtered_items if spec["filter"] else syn_items
+                pool = filtered_items[token] if token is not None else syn_items
                 mixed = mix_real_synthetic(
                     real_items, pool, ratio=cfg.synthetic_ratio, seed=seed, class_balanced=cfg.class_balanced
                 )
@@ -559,9 +594,7 @@ def run_evaluation(
             )
 
     # ---- fidelity / diversity / memorisation / explanations
-    real_arm = next(
-        (a for a in cfg.arms if parse_arm(a) == {"real": True, "syn": False, "aug": False, "filter": False}), None
-    )
+    real_arm = next((a for a in cfg.arms if parse_arm(a) == {**dict.fromkeys(ARM_TOKENS, False), "real": True}), None)
     real_arm = real_arm or next((a for a in cfg.arms if not parse_arm(a)["syn"]), None)
     syn_arm = next((a for a in cfg.arms if parse_arm(a)["syn"] and parse_arm(a)["real"]), None)
     fidelity: dict[str, Any] = {}
@@ -576,7 +609,12 @@ def run_evaluation(
     }
     if syn_filter:
         artifacts["synthetic_filter"] = artifacts_filter
-    feat_net = ClassifierFeatureExtractor(keep[real_arm]) if real_arm is not None else None
+    # in-domain features: the first arm without synthetic data, else the filter classifier (also real data only)
+    feat_net, feat_desc = None, None
+    if real_arm is not None:
+        feat_net, feat_desc = ClassifierFeatureExtractor(keep[real_arm]), f"the {real_arm!r} classifier (first seed)"
+    elif filter_net is not None:
+        feat_net, feat_desc = ClassifierFeatureExtractor(filter_net), filter_desc
     if len(y_sy) > 1:
         f_tr = f_te = f_sy = None
         if feat_net is not None:
@@ -586,15 +624,15 @@ def run_evaluation(
             f_sy = extract_features(feat_net, x_sy, cfg.batch_size, device)
         if cfg.fidelity:
             fidelity = _fidelity(cfg, device, x_sy, y_sy, x_tr, y_tr, x_va, x_te, y_te, class_names, f_sy, f_va, f_te)
-            if "in_domain" in fidelity:  # the feature network is the first arm without synthetic data
-                fidelity["in_domain"]["extractor"] = f"penultimate layer of the {real_arm!r} classifier (first seed)"
+            if "in_domain" in fidelity:
+                fidelity["in_domain"]["extractor"] = f"penultimate layer of {feat_desc}"
         pix = memorization_check(x_sy, x_tr, x_te, cfg.memorization_percentile, space="pixel")
         memo["pixel"] = pix.summary()
         artifacts["nn_pixel"] = {"distance": pix.syn_nn_distance, "index": pix.syn_nn_index}
         if f_sy is not None:
             feat = memorization_check(f_sy, f_tr, f_te, cfg.memorization_percentile, space="feature")
             memo["feature"] = feat.summary()
-            memo["feature"]["extractor"] = f"penultimate layer of the {real_arm!r} classifier (seed {cfg.seeds[0]})"
+            memo["feature"]["extractor"] = f"penultimate layer of {feat_desc}"
         flagged = sorted(
             set(memo["pixel"]["flagged_indices"]) | set(memo.get("feature", {}).get("flagged_indices", []))
         )
@@ -652,37 +690,72 @@ def filter_synthetic(
     batch_size: int = 32,
     device: str | torch.device = "cpu",
     bf16: bool = False,
+    *,
+    criterion: str = "label",
+    real_images: torch.Tensor | None = None,
+    real_labels: np.ndarray | None = None,
+    k: int = 3,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Keep, per class, the synthetic images a real-data classifier finds most consistent with their label.
+    """Keep, per class, the synthetic images a real-data classifier rates best.
 
-    A generator conditioned on class ``c`` sometimes draws an image that looks like another class (or like nothing);
-    trained on, such images teach the classifier the generator's confusions. The filter scores every synthetic image
-    by the classifier's softmax probability of its *own* label and keeps the top ``ceil(keep_fraction * n_c)``
-    images of each class ``c`` (ties broken by index). Ranking per class, not a fixed threshold, keeps the classes
-    balanced.
+    ``criterion="label"``: a generator conditioned on class ``c`` sometimes draws an image that looks like another
+    class; trained on, such images teach the classifier the generator's confusions. The score is the classifier's
+    softmax probability of the image's *own* label.
+
+    ``criterion="realism"``: a blurred or broken image can still carry its label. The score is the realism score
+    (:func:`monai_medienet.metrics.realism_score`) of the image against the real training images *of its class* in
+    the classifier's penultimate-layer features: > 1 inside the real class manifold, larger = more typical.
+
+    Either way the top ``ceil(keep_fraction * n_c)`` images of each class ``c`` are kept (ties broken by index).
+    Ranking per class, not a fixed threshold, keeps the classes balanced.
 
     Args:
-        network: a classifier trained on real training images only (logits ``(N, K)``).
+        network: a classifier trained on real training images only (logits ``(N, K)``; ``"realism"`` needs a final
+            linear layer named ``fc``, as MONAI's ResNets have).
         images: synthetic images ``(N, C, H, W)`` float32 in [0, 1].
         labels: their conditioning labels ``(N,)``.
         keep_fraction: kept fraction per class, in ``(0, 1]``.
         batch_size: prediction batch size.
         device: compute device.
-        bf16: bf16 autocast for the forward passes.
+        bf16: bf16 autocast for the forward passes of ``"label"``.
+        criterion: ``"label"`` or ``"realism"``.
+        real_images: ``"realism"``: real training images ``(M, C, H, W)``.
+        real_labels: ``"realism"``: their labels ``(M,)``; every synthetic class needs more than ``k`` of them.
+        k: ``"realism"``: k of the real k-NN radii.
 
     Returns:
-        ``(kept_indices (M,) int64 sorted, label_probability (N,) float64)``.
+        ``(kept_indices (M,) int64 sorted, score (N,) float64)``.
 
     Raises:
-        ValueError: ``keep_fraction`` outside ``(0, 1]`` or images/labels of different lengths.
+        ValueError: ``keep_fraction`` outside ``(0, 1]``, images/labels of different lengths, an unknown
+            ``criterion``, or ``"realism"`` without enough real images of a class.
     """
     if not 0.0 < float(keep_fraction) <= 1.0:
         raise ValueError(f"filter_synthetic: keep_fraction must be in (0, 1], got {keep_fraction}.")
+    if criterion not in ("label", "realism"):
+        raise ValueError(f"filter_synthetic: criterion must be 'label' or 'realism', got {criterion!r}.")
     labels = np.asarray(labels, dtype=np.int64)
     if len(images) != len(labels):
         raise ValueError(f"filter_synthetic: {len(images)} images but {len(labels)} labels.")
-    p, _ = predict_proba(network, _as_items(images, labels), batch_size, device, bf16)
-    score = p[np.arange(len(labels)), labels]
+    if criterion == "label":
+        p, _ = predict_proba(network, _as_items(images, labels), batch_size, device, bf16)
+        score = p[np.arange(len(labels)), labels]
+    else:
+        if real_images is None or real_labels is None:
+            raise ValueError("filter_synthetic: criterion 'realism' needs real_images and real_labels.")
+        real_labels = np.asarray(real_labels, dtype=np.int64)
+        ext = ClassifierFeatureExtractor(network)
+        f_real = extract_features(ext, real_images, batch_size, device)
+        f_syn = extract_features(ext, images, batch_size, device)
+        score = np.zeros(len(labels), dtype=np.float64)
+        for c in np.unique(labels):
+            rc = f_real[real_labels == c]
+            if len(rc) <= k:
+                raise ValueError(
+                    f"filter_synthetic: criterion 'realism' needs more than k={k} real images of class {c}, "
+                    f"got {len(rc)}."
+                )
+            score[labels == c] = realism_score(rc, f_syn[labels == c], k=k)
     kept: list[int] = []
     for c in np.unique(labels):
         idx = np.flatnonzero(labels == c)
@@ -690,6 +763,40 @@ def filter_synthetic(
         order = idx[np.lexsort((idx, -score[idx]))]
         kept.extend(order[:n_keep].tolist())
     return np.sort(np.asarray(kept, dtype=np.int64)), score
+
+
+def _filter_summary(
+    criterion: str, scores: np.ndarray, kept: np.ndarray, y_sy: np.ndarray, num_classes: int, cfg: EvaluationConfig
+) -> dict[str, Any]:
+    """JSON-ready summary of one :func:`filter_synthetic` call for the report."""
+    threshold = 0.5 if criterion == "label" else 1.0
+    per_class = []
+    for c in range(num_classes):
+        in_c, kept_c = scores[y_sy == c], scores[kept][y_sy[kept] == c]
+        per_class.append(
+            {
+                "n_pool": int(len(in_c)),
+                "n_kept": int(len(kept_c)),
+                "fraction_pool_below_threshold": float(np.mean(in_c < threshold)) if len(in_c) else None,
+                "min_score_kept": float(kept_c.min()) if len(kept_c) else None,
+            }
+        )
+    finite = np.isfinite(scores)
+    return {
+        "criterion": criterion,
+        "score": "softmax probability of the own label"
+        if criterion == "label"
+        else (f"realism score against the real training images of the own class (k={cfg.realism_k})"),
+        "threshold": threshold,
+        "keep_fraction": cfg.filter_keep_fraction,
+        "n_pool_per_class": [d["n_pool"] for d in per_class],
+        "n_kept_per_class": [d["n_kept"] for d in per_class],
+        "median_score_pool": float(np.median(scores)),
+        "median_score_kept": float(np.median(scores[kept])),
+        "fraction_pool_below_threshold": float(np.mean(scores < threshold)),
+        "n_infinite_scores": int((~finite).sum()),
+        "per_class": per_class,
+    }
 
 
 def _fidelity(

@@ -14,7 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-__all__ = ["plot_auroc_bars", "plot_roc_curves", "write_report"]
+__all__ = ["load_predictions", "plot_auroc_bars", "plot_roc_curves", "save_predictions", "write_report"]
 
 _METRICS = ("auroc", "accuracy", "sensitivity", "specificity")
 
@@ -286,18 +286,52 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
                 f"{_ci(d['sensitivity'], 'delta')} | {_ci(d['specificity'], 'delta')} | "
                 f"{_fmt(d['auroc']['prob_le_0'])} |"
             )
+    merged = results.get("merged_from") or []
+    if merged:
+        lines += [
+            "",
+            "## Merged runs",
+            "",
+            "Arms from separate evaluation runs (same test images, seeds and classifier recipe; intervals and paired "
+            "differences recomputed over the union). The settings above are the first run's.",
+            "",
+            "| run | arms | settings differing from the first run | in-domain FID (syn vs test) | in-domain precision "
+            "/ recall | filters kept (median score pool → kept) |",
+            "|---|---|---|---|---|---|",
+        ]
+        for src in merged:
+            dom = (src.get("fidelity") or {}).get("in_domain") or {}
+            pr = dom.get("precision_recall_synthetic_vs_test") or {}
+            diff = {k: v for k, v in src["settings_differing_from_first"].items() if k not in ("arms", "deltas")}
+            filt = "; ".join(
+                f"{t}: {_fmt(f['median_score_pool'])} → {_fmt(f['median_score_kept'])}"
+                for t, f in (src.get("synthetic_filter") or {}).items()
+            )
+            lines.append(
+                f"| `{src['folder']}` | {', '.join(src['arms'].values())} | {diff or '-'} | "
+                f"{_fmt(dom.get('fid_synthetic_vs_test'), 1)} | {_fmt(pr.get('precision'))} / {_fmt(pr.get('recall'))} "
+                f"| {filt or '-'} |"
+            )
     sf = results.get("synthetic_filter") or {}
     if sf:
         lines += [
             "",
-            "## Synthetic filter (arms with `filter`)",
+            "## Synthetic filters (arms with `filter` / `realism`)",
             "",
-            f"Scored by {sf['classifier']}: per class the {sf['keep_fraction']} of the synthetic pool with the highest "
-            f"probability of its own label was kept ({sf['n_kept_per_class']} of {sf['n_pool_per_class']}). Mean "
-            f"label probability: pool {_fmt(sf['mean_label_probability_pool'])}, kept "
-            f"{_fmt(sf['mean_label_probability_kept'])}; pool images below 0.5 (the real classifier disagrees with the "
-            f"conditioning label): {_fmt(sf['fraction_pool_label_probability_below_0.5'])}.",
+            "| token | score | kept per class | median score pool → kept | pool below threshold | scored by |",
+            "|---|---|---|---|---|---|",
         ]
+        for token, f in sf.items():
+            lines.append(
+                f"| {token} | {f['score']} | {f['n_kept_per_class']} of {f['n_pool_per_class']} | "
+                f"{_fmt(f['median_score_pool'])} → {_fmt(f['median_score_kept'])} | "
+                f"{_fmt(f['fraction_pool_below_threshold'])} (< {f['threshold']:g}) | {f['classifier']} |"
+            )
+        lines.append(
+            "\nPer class the top `keep_fraction` of the synthetic pool by the score is kept. Label score < 0.5: "
+            "the real classifier disagrees with the conditioning label; realism score < 1: outside the real k-NN "
+            "manifold of the class."
+        )
     fid = results.get("fidelity") or {}
     if fid:
         lines += ["", "## Fidelity and diversity", ""]
@@ -373,6 +407,44 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
     return "\n".join(lines)
 
 
+def save_predictions(results: Mapping[str, Any], path: str | Path) -> Path:
+    """Save the test-set predictions behind the metrics, so that arms run in separate jobs can be merged
+    (:func:`~monai_medienet.evaluation.merge_evaluations`).
+
+    Args:
+        results: the dict returned by :func:`~monai_medienet.evaluation.run_evaluation` (with ``"artifacts"``).
+        path: ``.npz`` file to write.
+
+    Returns:
+        The path written. Keys: ``test_labels (N,)``, ``seeds (S,)``, ``arms (A,)`` names and ``probs_<i> (S, N, K)``
+        for arm ``i``.
+    """
+    art = results["artifacts"]
+    arms = list(art["probs"])
+    arrays = {f"probs_{i}": np.stack(art["probs"][a]) for i, a in enumerate(arms)}
+    path = Path(path)
+    np.savez_compressed(
+        path,
+        test_labels=np.asarray(art["test_labels"], dtype=np.int64),
+        seeds=np.asarray(results["seeds"], dtype=np.int64),
+        arms=np.asarray(arms, dtype=str),
+        **arrays,
+    )
+    return path
+
+
+def load_predictions(path: str | Path) -> tuple[np.ndarray, list[int], dict[str, list[np.ndarray]]]:
+    """Read a file written by :func:`save_predictions`.
+
+    Returns:
+        ``(test_labels (N,), seeds, {arm: [probs (N, K) per seed]})``.
+    """
+    with np.load(Path(path)) as z:
+        arms = [str(a) for a in z["arms"]]
+        probs = {a: list(z[f"probs_{i}"]) for i, a in enumerate(arms)}
+        return z["test_labels"], [int(s) for s in z["seeds"]], probs
+
+
 def write_report(results: Mapping[str, Any], output_dir: str | Path) -> dict[str, str]:
     """Write ``results.json``, ``report.md`` and the figures.
 
@@ -384,7 +456,8 @@ def write_report(results: Mapping[str, Any], output_dir: str | Path) -> dict[str
         output_dir: target folder (created).
 
     Returns:
-        ``{"results_json": path, "report_md": path, "<figure>": path, ...}``.
+        ``{"results_json": path, "report_md": path, "predictions_npz": path, "<figure>": path, ...}``
+        (``predictions.npz`` when the artifacts hold the test probabilities, see :func:`save_predictions`).
     """
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -404,5 +477,8 @@ def write_report(results: Mapping[str, Any], output_dir: str | Path) -> dict[str
     payload["figures"] = figures
     (out / "results.json").write_text(json.dumps(_jsonable(payload), indent=2))
     files = {"results_json": str(out / "results.json"), "report_md": str(out / "report.md")}
+    art = results.get("artifacts") or {}
+    if "probs" in art and "test_labels" in art:
+        files["predictions_npz"] = str(save_predictions(results, out / "predictions.npz"))
     files.update({f: str(out / f) for f in figures.values()})
     return files

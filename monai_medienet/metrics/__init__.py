@@ -17,7 +17,7 @@ from .fid import (
     locate_inception_weights,
 )
 from .memorization import MemorizationResult, memorization_check, nearest_neighbours
-from .precision_recall import knn_radii, precision_recall
+from .precision_recall import knn_radii, precision_recall, realism_score
 
 __all__ = [
     "FRECHET_METHODS",
@@ -38,4 +38,5 @@ __all__ = [
     "ms_ssim_settings",
     "nearest_neighbours",
     "precision_recall",
+    "realism_score",
 ]

@@ -10,10 +10,11 @@ from monai_medienet.evaluation import EvaluationConfig, filter_synthetic, parse_
 
 
 def test_parse_arm():
-    assert parse_arm("real+syn+aug") == {"real": True, "syn": True, "aug": True, "filter": False}
-    assert parse_arm("syn") == {"real": False, "syn": True, "aug": False, "filter": False}
+    assert parse_arm("real+syn+aug") == {"real": True, "syn": True, "aug": True, "filter": False, "realism": False}
+    assert parse_arm("syn") == {"real": False, "syn": True, "aug": False, "filter": False, "realism": False}
     assert parse_arm("real+syn+aug+filter")["filter"]
-    for bad in ("aug", "real+real", "real+gan", "real+aug+filter"):
+    assert parse_arm("real+syn+aug+realism")["realism"]
+    for bad in ("aug", "real+real", "real+gan", "real+aug+filter", "real+realism", "real+syn+filter+realism"):
         with pytest.raises(ValueError, match="parse_arm"):
             parse_arm(bad)
 
@@ -28,6 +29,8 @@ def test_config_validation():
     for bad in (0.0, 1.5):
         with pytest.raises(ValueError, match="filter_keep_fraction"):
             EvaluationConfig(filter_keep_fraction=bad)
+    with pytest.raises(ValueError, match="realism_k"):
+        EvaluationConfig(realism_k=0)
 
 
 def _random_splits(size=16):
@@ -148,7 +151,7 @@ def test_png_synthetic_items_with_package_preprocessing(tmp_path):
     """Synthetic PNG files (as the writers produce) and in-memory uint8 real arrays go through one transform."""
     from PIL import Image
 
-    from monai_medienet.evaluation.protocol import _materialise
+    from monai_medienet.evaluation import materialise
     from monai_medienet.transforms import image_preprocessing
 
     rng = np.random.default_rng(0)
@@ -159,7 +162,7 @@ def test_png_synthetic_items_with_package_preprocessing(tmp_path):
         items.append({"image": str(tmp_path / f"s{i}.png"), "label": i % 2})
     items.append({"image": arr[None], "label": 1})  # the same pixels in memory
     tf = image_preprocessing(image_size=(16, 16), intensity="dtype")
-    x, y = _materialise(items, tf, "synthetic", progress=False)
+    x, y = materialise(items, tf, "synthetic", progress=False)
     assert x.shape == (4, 1, 16, 16) and x.dtype == torch.float32 and y.tolist() == [0, 1, 0, 1]
     assert torch.allclose(x[2], x[3]) and torch.allclose(x[3, 0], torch.as_tensor(arr / 255.0, dtype=torch.float32))
     with pytest.raises(ValueError, match="file paths"):
@@ -191,6 +194,46 @@ def test_filter_synthetic_keeps_the_label_consistent_images_per_class():
         filter_synthetic(_FixedLogits(), x, y, keep_fraction=0.0)
     with pytest.raises(ValueError, match="labels"):
         filter_synthetic(_FixedLogits(), x, y[:3])
+    with pytest.raises(ValueError, match="criterion"):
+        filter_synthetic(_FixedLogits(), x, y, criterion="sharpness")
+
+
+class _PixelFeatures(torch.nn.Module):
+    """Features = the flattened pixels (the input of ``fc``), as ``ClassifierFeatureExtractor`` reads them."""
+
+    def __init__(self, n_pixels: int):
+        super().__init__()
+        self.fc = torch.nn.Linear(n_pixels, 2)
+
+    def forward(self, x):
+        return self.fc(x.flatten(1))
+
+
+def test_filter_synthetic_realism_keeps_images_inside_their_class_manifold():
+    rng = np.random.default_rng(0)
+
+    def near(v, n, sd=0.05):
+        return v + sd * rng.standard_normal((n, 1, 4, 4))
+
+    # real: class 0 dark (~0.2), class 1 bright (~0.8)
+    real = torch.as_tensor(np.concatenate([near(0.2, 30), near(0.8, 30)]), dtype=torch.float32)
+    y_real = np.repeat([0, 1], 30)
+    # synthetic per class: 4 typical, 2 uniform noise, 2 realistic images of the *other* class
+    parts = [near(0.2, 4, 0.02), rng.random((2, 1, 4, 4)), near(0.8, 2, 0.02)]
+    parts += [near(0.8, 4, 0.02), rng.random((2, 1, 4, 4)), near(0.2, 2, 0.02)]
+    syn = torch.as_tensor(np.concatenate(parts), dtype=torch.float32).clamp(0, 1)
+    y_syn = np.repeat([0, 1], 8)
+    net = _PixelFeatures(16)
+    kept, score = filter_synthetic(
+        net, syn, y_syn, keep_fraction=0.5, criterion="realism", real_images=real, real_labels=y_real, k=3
+    )  # fmt: skip
+    assert kept.tolist() == [0, 1, 2, 3, 8, 9, 10, 11]
+    assert np.all(score[[0, 1, 2, 3, 8, 9, 10, 11]] >= 1.0)
+    assert np.all(score[[4, 5, 6, 7, 12, 13, 14, 15]] < 1.0)  # noise, and realistic images of the other class
+    with pytest.raises(ValueError, match="real_images"):
+        filter_synthetic(net, syn, y_syn, criterion="realism")
+    with pytest.raises(ValueError, match="more than k=3"):
+        filter_synthetic(net, syn, y_syn, criterion="realism", real_images=real[:33], real_labels=y_real[:33])
 
 
 def test_filter_arm_end_to_end(tmp_path):
@@ -199,14 +242,23 @@ def test_filter_arm_end_to_end(tmp_path):
     res = run_evaluation(
         splits, syn, output_dir=tmp_path, **_fast(arms=["real+aug", "real+syn+aug", "real+syn+aug+filter"])
     )
-    f = res["synthetic_filter"]
+    f = res["synthetic_filter"]["filter"]
+    assert f["criterion"] == "label"
     assert f["n_pool_per_class"] == [24, 24] and f["n_kept_per_class"] == [12, 12]
     assert "'real+aug' classifier" in f["classifier"]
-    assert f["mean_label_probability_kept"] >= f["mean_label_probability_pool"]
+    assert f["median_score_kept"] >= f["median_score_pool"]
     runs = res["arms"]["real+syn+aug+filter"]["runs"]
     assert runs[0]["n_train_synthetic"] == 24
     assert {"real+syn+aug+filter - real+aug", "real+syn+aug+filter - real+syn+aug"} <= set(res["deltas"])
-    assert "Synthetic filter" in (tmp_path / "report.md").read_text()
-    # without a real arm trained first, a dedicated filter classifier is trained
-    res2 = run_evaluation(splits, syn, **_fast(arms=["real+syn+aug+filter"], fidelity=False, gradcam_images=0))
-    assert "trained for the filter" in res2["synthetic_filter"]["classifier"]
+    assert "Synthetic filters" in (tmp_path / "report.md").read_text()
+    # without a real arm trained first, a dedicated filter classifier is trained; it serves both filters
+    res2 = run_evaluation(
+        splits, syn, **_fast(arms=["real+syn+aug+filter", "real+syn+aug+realism"], fidelity=False, gradcam_images=0)
+    )
+    r = res2["synthetic_filter"]["realism"]
+    assert r["criterion"] == "realism" and r["n_kept_per_class"] == [12, 12]
+    assert r["classifier"] == res2["synthetic_filter"]["filter"]["classifier"]
+    assert "trained for the filter" in r["classifier"]
+    # no real-only arm: the filter classifier provides the in-domain features
+    assert "trained for the filter" in res2["memorization"]["feature"]["extractor"]
+    assert res2["arms"]["real+syn+aug+realism"]["runs"][0]["n_train_synthetic"] == 24

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from monai_medienet.metrics import knn_radii, precision_recall
+from monai_medienet.metrics import knn_radii, precision_recall, realism_score
 
 
 def test_identical_sets_full_precision_recall():
@@ -33,3 +33,27 @@ def test_errors():
         knn_radii(np.zeros((3, 2)), k=3)
     with pytest.raises(ValueError, match="precision_recall"):
         precision_recall(np.zeros((10, 2)), np.zeros((10, 3)))
+
+
+def test_realism_score_ranks_typical_above_outliers():
+    rng = np.random.default_rng(0)
+    real = rng.normal(size=(400, 4))
+    typical = rng.normal(scale=0.3, size=(50, 4))
+    outliers = rng.normal(size=(50, 4)) + 8.0
+    r = realism_score(real, np.concatenate([typical, outliers]), k=3)
+    assert r.shape == (100,) and np.all(r >= 0)
+    assert np.min(r[:50]) > np.max(r[50:])
+    assert np.mean(r[:50] >= 1.0) > 0.9 and np.all(r[50:] < 1.0)  # >= 1 <=> inside the (pruned) real manifold
+
+
+def test_realism_score_exact_copy_is_huge_and_pruning():
+    rng = np.random.default_rng(1)
+    real = rng.normal(size=(100, 3))
+    assert realism_score(real, real[:1], k=3, prune_quantile=1.0)[0] > 1e3  # inf, or cdist's rounding
+    probe = rng.normal(size=(20, 3))
+    # pruning removes balls, so scores can only fall
+    assert np.all(realism_score(real, probe, prune_quantile=0.5) <= realism_score(real, probe, prune_quantile=1.0))
+    with pytest.raises(ValueError, match="prune_quantile"):
+        realism_score(real, probe, prune_quantile=0.0)
+    with pytest.raises(ValueError, match="realism_score"):
+        realism_score(real, np.zeros((2, 4)))

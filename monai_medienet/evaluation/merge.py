@@ -1,0 +1,225 @@
+"""Merge evaluation runs whose arms ran in separate jobs (e.g. one job per synthetic pool) into one report.
+
+Every arm of :func:`~monai_medienet.evaluation.run_evaluation` is an independent set of classifier runs; the report
+only needs their test-set probabilities (``predictions.npz``, written next to ``results.json``). So the baselines
+(``real``, ``real+aug``) can run once, each synthetic variant (guidance scale, sampler, ratio, filter...) in its own
+job or on its own machine, and :func:`merge_evaluations` recomputes the bootstrap intervals and *paired* differences
+over the union, exactly as if all arms had run in one call (same resampling seed, same pairing by test image and
+classifier seed). Runs are only mergeable when they share the test images (order and labels) and the seeds.
+
+Command line::
+
+    python -m monai_medienet.evaluation.merge <dir_a> g1=<dir_b> g4=<dir_c> --output_dir <merged> \\
+        [--delta "real+syn+aug@g1" "real+aug"] ...
+
+``tag=dir`` appends ``@tag`` to that run's arm names (``real+syn+aug@g1``), so that variants of one arm can sit side
+by side; untagged arm names must be unique across runs unless their predictions are identical (a repeated baseline).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .protocol import DEFAULT_DELTAS, parse_arm
+from .report import load_predictions, write_report
+from .stats import bootstrap_arm, bootstrap_indices, paired_bootstrap_difference
+
+__all__ = ["base_arm", "merge_evaluations"]
+
+#: settings that must agree for arms to be comparable (the same recipe and budget)
+_RECIPE_KEYS = (
+    "classifier",
+    "max_steps",
+    "batch_size",
+    "lr",
+    "weight_decay",
+    "val_interval",
+    "patience",
+    "bn_recalibration_batches",
+    "k_per_class",
+    "n_train_real",
+    "image_shape",
+    "classes",
+)
+
+
+def base_arm(name: str) -> str:
+    """The protocol arm of a (possibly tagged) arm name: ``"real+syn+aug@g1"`` -> ``"real+syn+aug"``."""
+    return str(name).split("@", 1)[0]
+
+
+def _default_deltas(arms: Sequence[str]) -> list[list[str]]:
+    out = [[a, b] for a, b in DEFAULT_DELTAS if a in arms and b in arms]
+    for a in arms:
+        spec = parse_arm(base_arm(a))
+        if spec["syn"] and spec["real"] and a != base_arm(a):
+            out += [[a, b] for b in ("real+aug", "real") if b in arms]
+            if base_arm(a) in arms:
+                out.append([a, base_arm(a)])
+    return out
+
+
+def merge_evaluations(
+    runs: Sequence[str | Path | tuple[str, str | Path]] | Mapping[str, str | Path],
+    output_dir: str | Path | None = None,
+    *,
+    deltas: Sequence[Sequence[str]] | None = None,
+    n_boot: int | None = None,
+    confidence: float | None = None,
+) -> dict[str, Any]:
+    """Merge evaluation output folders into one results dict (and report).
+
+    Args:
+        runs: folders written by :func:`~monai_medienet.evaluation.run_evaluation` (each with ``results.json`` and
+            ``predictions.npz``), ``(tag, folder)`` pairs, or ``{tag: folder}``; a non-empty tag renames that folder's
+            arms to ``arm@tag``.
+        output_dir: where to write the merged ``results.json``, ``report.md``, ``predictions.npz`` and plots
+            (``None``: no files).
+        deltas: ``[arm_a, arm_b]`` pairs to difference (default: the protocol's default pairs present, plus every
+            tagged ``real+syn`` arm against ``real+aug``, ``real`` and its untagged arm when present).
+        n_boot: bootstrap resamples (default: the first run's).
+        confidence: interval level (default: the first run's).
+
+    Returns:
+        A results dict as :func:`~monai_medienet.evaluation.run_evaluation` returns (arms, deltas, settings of the
+        first run) with ``"merged_from"``: per run its folder, tag, arms, settings that differ from the first run,
+        and its fidelity / memorisation / filter summaries.
+
+    Raises:
+        ValueError: no runs, a folder without ``predictions.npz``, different test images / seeds / recipe, an
+            unknown arm in ``deltas``, or one arm name with different predictions in two runs.
+    """
+    if isinstance(runs, Mapping):
+        items = [(str(t), r) for t, r in runs.items()]
+    else:
+        items = [(str(r[0]), r[1]) if isinstance(r, tuple) else ("", r) for r in runs]
+    if len({str(Path(f)) for _, f in items}) != len(items):
+        raise ValueError(f"merge_evaluations: a folder is given twice in {[str(f) for _, f in items]}.")
+    if not items:
+        raise ValueError("merge_evaluations: no runs given.")
+    labels: np.ndarray | None = None
+    seeds: list[int] | None = None
+    first: dict[str, Any] | None = None
+    arms: dict[str, Any] = {}
+    probs: dict[str, list[np.ndarray]] = {}
+    sources: list[dict[str, Any]] = []
+    runtime = 0.0
+    for tag, folder in items:
+        folder = Path(folder)
+        pred = folder / "predictions.npz"
+        if not pred.is_file() or not (folder / "results.json").is_file():
+            raise ValueError(
+                f"merge_evaluations: {folder} lacks results.json or predictions.npz (run_evaluation writes both "
+                "into its output_dir)."
+            )
+        res = json.loads((folder / "results.json").read_text())
+        runtime += float(res.get("runtime_seconds") or 0.0)
+        y, s, p = load_predictions(pred)
+        if first is None:
+            first, labels, seeds = res, y, s
+        else:
+            if not np.array_equal(y, labels):
+                raise ValueError(f"merge_evaluations: {folder} was tested on other images than {items[0][1]}.")
+            if s != seeds:
+                raise ValueError(f"merge_evaluations: {folder} has seeds {s}, {items[0][1]} has {seeds}.")
+            bad = {
+                k: (first["settings"].get(k), res["settings"].get(k))
+                for k in _RECIPE_KEYS
+                if first["settings"].get(k) != res["settings"].get(k)
+            }
+            if bad:
+                raise ValueError(f"merge_evaluations: {folder} used another recipe than {items[0][1]}: {bad}.")
+        names = {}
+        for a, pa in p.items():
+            name = f"{a}@{tag}" if tag else a
+            if name in probs:
+                if not all(np.allclose(u, v) for u, v in zip(probs[name], pa, strict=True)):
+                    raise ValueError(
+                        f"merge_evaluations: arm {name!r} appears in two runs with different predictions; tag one "
+                        "of them (tag=folder)."
+                    )
+                continue
+            probs[name] = pa
+            arms[name] = {**res["arms"][a], "source": str(folder)}
+            names[a] = name
+        diff = {k: v for k, v in res["settings"].items() if k not in ("versions",) and first["settings"].get(k) != v}
+        sources.append(
+            {
+                "folder": str(folder),
+                "tag": tag,
+                "arms": names,
+                "settings_differing_from_first": diff,
+                "fidelity": res.get("fidelity", {}),
+                "synthetic_filter": res.get("synthetic_filter", {}),
+                "memorization": {
+                    k: {kk: vv for kk, vv in v.items() if kk != "flagged_indices"}
+                    for k, v in (res.get("memorization") or {}).items()
+                    if isinstance(v, Mapping)
+                },
+                "n_synthetic_pool": res["settings"].get("n_synthetic_pool"),
+            }
+        )
+    assert first is not None and labels is not None and seeds is not None
+    settings = dict(first["settings"])
+    n_boot = int(n_boot or settings["n_boot"])
+    confidence = float(confidence or settings["confidence"])
+    settings.update(n_boot=n_boot, confidence=confidence, arms=list(arms))
+    pairs = [list(d) for d in deltas] if deltas is not None else _default_deltas(list(arms))
+    unknown = sorted({a for d in pairs for a in d} - set(arms))
+    if unknown:
+        raise ValueError(f"merge_evaluations: deltas name unknown arms {unknown}; have {sorted(arms)}.")
+    idx = bootstrap_indices(len(labels), n_boot, seed=12345, strata=labels)  # as run_evaluation: same resamples
+    for name in arms:
+        arms[name]["metrics"] = bootstrap_arm(labels, probs[name], confidence=confidence, indices=idx)
+    merged_deltas = {
+        f"{a} - {b}": paired_bootstrap_difference(labels, probs[a], probs[b], confidence=confidence, indices=idx)
+        for a, b in pairs
+    }
+    settings["deltas"] = pairs
+    results: dict[str, Any] = {
+        "settings": settings,
+        "seeds": seeds,
+        "leakage_check": first.get("leakage_check", {}),
+        "arms": arms,
+        "deltas": merged_deltas,
+        "fidelity": {},
+        "memorization": {},
+        "synthetic_filter": {},
+        "merged_from": sources,
+        "runtime_seconds": round(runtime, 1),
+        "artifacts": {"test_labels": labels, "probs": probs},
+    }
+    if output_dir is not None:
+        results["files"] = write_report(results, output_dir)
+    return results
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    """Command line entry point (see the module docstring)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m monai_medienet.evaluation.merge", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("runs", nargs="+", help="evaluation folders, optionally tag=folder")
+    parser.add_argument("--output_dir", required=True)
+    parser.add_argument("--delta", nargs=2, action="append", metavar=("ARM_A", "ARM_B"), help="difference to report")
+    parser.add_argument("--n_boot", type=int, default=None)
+    args = parser.parse_args(argv)
+    runs = [tuple(r.split("=", 1)) if "=" in r else ("", r) for r in args.runs]
+    res = merge_evaluations(
+        runs,
+        args.output_dir,
+        deltas=args.delta,
+        n_boot=args.n_boot,
+    )
+    print(f"merged {len(res['arms'])} arms into {res['files']['report_md']}")
+    return res
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from monai_medienet.evaluation import base_arm, load_predictions, merge_evaluations, run_evaluation
+from monai_medienet.evaluation.merge import main
+from tests.evaluation.test_protocol import _fast, _random_splits
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """One run with two arms, and the same arms run separately (same seeds)."""
+    splits, syn = _random_splits()
+    rng = np.random.default_rng(1)
+    for items in (*splits.values(), syn):  # a weak signal, so that AUROCs and their intervals are not all 1.0
+        for it in items:
+            it["image"] = np.clip(it["image"] * 0.15 + rng.random(it["image"].shape) * 0.85, 0, 1).astype(np.float32)
+    root = tmp_path_factory.mktemp("merge")
+    kw = dict(seeds=[0, 1], fidelity=False, gradcam_images=0)
+    full = run_evaluation(splits, syn, output_dir=root / "full", **_fast(arms=["real", "real+syn+aug"], **kw))
+    run_evaluation(splits, syn, output_dir=root / "base", **_fast(arms=["real"], **kw))
+    run_evaluation(splits, syn, output_dir=root / "syn", **_fast(arms=["real+syn+aug"], **kw))
+    return root, full
+
+
+def _assert_same(a, b):
+    """Two metrics dicts ``{metric: {stat: float | list}}`` hold the same numbers."""
+    assert a.keys() == b.keys()
+    for m in a:
+        assert a[m].keys() == b[m].keys()
+        for k in a[m]:
+            np.testing.assert_allclose(a[m][k], b[m][k], err_msg=f"{m}.{k}")
+
+
+def test_predictions_round_trip(runs):
+    root, full = runs
+    y, seeds, probs = load_predictions(root / "full" / "predictions.npz")
+    assert np.array_equal(y, full["artifacts"]["test_labels"]) and seeds == [0, 1]
+    for arm, p in full["artifacts"]["probs"].items():
+        assert all(np.array_equal(u, v) for u, v in zip(probs[arm], p, strict=True))
+
+
+def test_split_runs_merge_to_the_single_run_numbers(runs, tmp_path):
+    root, full = runs
+    merged = merge_evaluations([root / "base", root / "syn"], tmp_path)
+    assert list(merged["arms"]) == ["real", "real+syn+aug"]
+    assert 0.0 < full["arms"]["real"]["metrics"]["auroc"]["ci_low"] < 1.0  # not a degenerate toy
+    for arm in full["arms"]:
+        _assert_same(merged["arms"][arm]["metrics"], full["arms"][arm]["metrics"])
+    assert list(merged["deltas"]) == list(full["deltas"]) == ["real+syn+aug - real"]
+    d_full, d_merged = full["deltas"]["real+syn+aug - real"], merged["deltas"]["real+syn+aug - real"]
+    _assert_same(d_merged, d_full)
+    report = (tmp_path / "report.md").read_text()
+    assert "## Merged runs" in report and str(root / "syn") in report
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert [s["tag"] for s in saved["merged_from"]] == ["", ""]
+    assert (tmp_path / "predictions.npz").is_file() and (tmp_path / "auroc_bars.png").is_file()
+
+
+def test_tagged_variant_and_default_deltas(runs):
+    root, _ = runs
+    merged = merge_evaluations([root / "full", ("v2", root / "syn")])
+    assert "real+syn+aug@v2" in merged["arms"] and base_arm("real+syn+aug@v2") == "real+syn+aug"
+    assert {"real+syn+aug@v2 - real", "real+syn+aug@v2 - real+syn+aug"} <= set(merged["deltas"])
+    # the same arm re-run in another job gives the same predictions: zero difference
+    same = merged["deltas"]["real+syn+aug@v2 - real+syn+aug"]["auroc"]
+    assert same["delta"] == pytest.approx(0.0) and same["ci_low"] == pytest.approx(0.0)
+    # a repeated untagged baseline with identical predictions is accepted once
+    again = merge_evaluations([root / "full", root / "base"], deltas=[["real", "real+syn+aug"]])
+    assert list(again["arms"]) == ["real", "real+syn+aug"] and list(again["deltas"]) == ["real - real+syn+aug"]
+
+
+def test_errors(runs, tmp_path):
+    root, _ = runs
+    with pytest.raises(ValueError, match="no runs"):
+        merge_evaluations([])
+    with pytest.raises(ValueError, match="lacks"):
+        merge_evaluations([root / "full", tmp_path])
+    with pytest.raises(ValueError, match="unknown arms"):
+        merge_evaluations([root / "base"], deltas=[["real+syn+aug", "real"]])
+    with pytest.raises(ValueError, match="twice"):
+        merge_evaluations([root / "base", root / "base"])
+    # the same arm name with other predictions must be tagged
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "results.json").write_text((root / "base" / "results.json").read_text())
+    y, seeds, probs = load_predictions(root / "base" / "predictions.npz")
+    np.savez(
+        other / "predictions.npz",
+        test_labels=y,
+        seeds=np.asarray(seeds),
+        arms=np.asarray(["real"]),
+        probs_0=np.stack(probs["real"])[:, ::-1],
+    )
+    with pytest.raises(ValueError, match="different predictions"):
+        merge_evaluations([root / "base", other])
+    np.savez(other / "predictions.npz", test_labels=y, seeds=np.asarray([0, 2]), arms=np.asarray(["real"]),
+             probs_0=np.stack(probs["real"]))  # fmt: skip
+    with pytest.raises(ValueError, match="seeds"):
+        merge_evaluations([root / "base", ("o", other)])
+    np.savez(other / "predictions.npz", test_labels=y[::-1], seeds=np.asarray(seeds), arms=np.asarray(["real"]),
+             probs_0=np.stack(probs["real"]))  # fmt: skip
+    with pytest.raises(ValueError, match="other images"):
+        merge_evaluations([root / "base", ("o", other)])
+    np.savez(other / "predictions.npz", test_labels=y, seeds=np.asarray(seeds), arms=np.asarray(["real"]),
+             probs_0=np.stack(probs["real"]))  # fmt: skip
+    res = json.loads((root / "base" / "results.json").read_text())
+    res["settings"]["max_steps"] = 999
+    (other / "results.json").write_text(json.dumps(res))
+    with pytest.raises(ValueError, match="recipe"):
+        merge_evaluations([root / "base", ("o", other)])
+
+
+def test_command_line(runs, tmp_path, capsys):
+    root, _ = runs
+    res = main(
+        [str(root / "base"), f"v2={root / 'syn'}", "--output_dir", str(tmp_path), "--delta", "real+syn+aug@v2", "real"]
+    )
+    assert list(res["deltas"]) == ["real+syn+aug@v2 - real"]
+    assert "merged 2 arms" in capsys.readouterr().out and (tmp_path / "report.md").is_file()
