@@ -616,7 +616,7 @@ def run_evaluation(
     elif filter_net is not None:
         feat_net, feat_desc = ClassifierFeatureExtractor(filter_net), filter_desc
     if len(y_sy) > 1:
-        f_tr = f_te = f_sy = None
+        f_tr = f_te = f_va = f_sy = None
         if feat_net is not None:
             f_tr = extract_features(feat_net, x_tr, cfg.batch_size, device)
             f_te = extract_features(feat_net, x_te, cfg.batch_size, device)

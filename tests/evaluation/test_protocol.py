@@ -262,3 +262,11 @@ def test_filter_arm_end_to_end(tmp_path):
     # no real-only arm: the filter classifier provides the in-domain features
     assert "trained for the filter" in res2["memorization"]["feature"]["extractor"]
     assert res2["arms"]["real+syn+aug+realism"]["runs"][0]["n_train_synthetic"] == 24
+
+
+def test_synthetic_arms_alone_still_report_fidelity_without_in_domain_features():
+    # no real-only arm and no filter: no in-domain feature network, the rest of the fidelity block still runs
+    splits, syn = _random_splits()
+    res = run_evaluation(splits, syn, **_fast(arms=["real+syn+aug"], gradcam_images=0))
+    assert "in_domain" not in res["fidelity"] and "diversity_ms_ssim" in res["fidelity"]
+    assert "pixel" in res["memorization"] and "feature" not in res["memorization"]
