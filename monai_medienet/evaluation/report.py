@@ -293,11 +293,12 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
             "## Merged runs",
             "",
             "Arms from separate evaluation runs (same test images, seeds and classifier recipe; intervals and paired "
-            "differences recomputed over the union). The settings above are the first run's.",
+            "differences recomputed over the union). The settings above are the first run's. In-domain figures are "
+            "only comparable between runs with the same feature network.",
             "",
             "| run | arms | settings differing from the first run | in-domain FID (syn vs test) | in-domain precision "
-            "/ recall | filters kept (median score pool → kept) |",
-            "|---|---|---|---|---|---|",
+            "/ recall | in-domain features | filters kept (median score pool → kept) |",
+            "|---|---|---|---|---|---|---|",
         ]
         for src in merged:
             dom = (src.get("fidelity") or {}).get("in_domain") or {}
@@ -310,7 +311,7 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
             lines.append(
                 f"| `{src['folder']}` | {', '.join(src['arms'].values())} | {diff or '-'} | "
                 f"{_fmt(dom.get('fid_synthetic_vs_test'), 1)} | {_fmt(pr.get('precision'))} / {_fmt(pr.get('recall'))} "
-                f"| {filt or '-'} |"
+                f"| {dom.get('extractor', '-')} | {filt or '-'} |"
             )
     sf = results.get("synthetic_filter") or {}
     if sf:
