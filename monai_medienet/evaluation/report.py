@@ -78,15 +78,16 @@ def plot_auroc_bars(results: Mapping[str, Any], path: str | Path) -> Path:
         vals = d["seed_values"]
         ax.scatter(np.full(len(vals), i) + np.linspace(-0.15, 0.15, len(vals)), vals, color="black", s=14, zorder=3)
         ax.text(i, d["ci_high"] + 0.01, f"{d['mean']:.3f}", ha="center", va="bottom", fontsize=9)
-    ax.set_xticks(range(len(arms)), arms)
+    long = max(len(a) for a in arms) > 16
+    ax.set_xticks(range(len(arms)), arms, rotation=20 if long else 0, ha="right" if long else "center", fontsize=8)
     lo = np.nanmin([d["ci_low"] for d in m] + [min(d["seed_values"]) for d in m])
     ax.set_ylim(max(0.0, lo - 0.1), 1.05)
     ax.axhline(0.5, color="grey", lw=0.8, ls="--")
     ax.set_ylabel("test AUROC")
-    k = results["settings"].get("k_per_class")
+    per_class = results["settings"].get("n_train_real_per_class")
     ax.set_title(
         f"Test AUROC per arm (mean of {len(results['seeds'])} seeds, {int(100 * results['settings']['confidence'])}% "
-        f"bootstrap CI; dots = seeds)\nk/class = {k if k is not None else 'all'}, "
+        f"bootstrap CI; dots = seeds)\nreal training images per class {per_class}, "
         f"{results['settings']['classifier']}, {results['settings']['max_steps']} steps",
         fontsize=9,
     )
