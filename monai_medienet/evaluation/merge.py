@@ -26,13 +26,13 @@ from typing import Any
 
 import numpy as np
 
-from .protocol import DEFAULT_DELTAS, parse_arm
+from .protocol import BOOTSTRAP_SEED, DEFAULT_DELTAS, parse_arm
 from .report import load_predictions, write_report
 from .stats import bootstrap_arm, bootstrap_indices, paired_bootstrap_difference
 
 __all__ = ["base_arm", "merge_evaluations"]
 
-#: settings that must agree for arms to be comparable (the same recipe and budget)
+#: settings that must agree for arms to be comparable (the same classifier recipe, budget, augmentation and data)
 _RECIPE_KEYS = (
     "classifier",
     "max_steps",
@@ -42,6 +42,10 @@ _RECIPE_KEYS = (
     "val_interval",
     "patience",
     "bn_recalibration_batches",
+    "rotate_degrees",
+    "crop_scale",
+    "intensity_jitter",
+    "flip_axes",
     "k_per_class",
     "n_train_real",
     "image_shape",
@@ -174,7 +178,7 @@ def merge_evaluations(
     unknown = sorted({a for d in pairs for a in d} - set(arms))
     if unknown:
         raise ValueError(f"merge_evaluations: deltas name unknown arms {unknown}; have {sorted(arms)}.")
-    idx = bootstrap_indices(len(labels), n_boot, seed=12345, strata=labels)  # as run_evaluation: same resamples
+    idx = bootstrap_indices(len(labels), n_boot, seed=BOOTSTRAP_SEED, strata=labels)  # run_evaluation's resamples
     for name in arms:
         arms[name]["metrics"] = bootstrap_arm(labels, probs[name], confidence=confidence, indices=idx)
     merged_deltas = {

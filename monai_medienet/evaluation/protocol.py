@@ -64,6 +64,8 @@ ARM_TOKENS = ("real", "syn", "aug", "filter", "realism")
 #: arm token -> ``filter_synthetic`` criterion
 FILTER_TOKENS = {"filter": "label", "realism": "realism"}
 DEFAULT_ARMS = ("real", "real+aug", "real+syn+aug", "syn")
+#: seed of the test-set bootstrap resamples (shared with ``merge_evaluations``, which must reproduce them)
+BOOTSTRAP_SEED = 12345
 #: the differences reported in ``results["deltas"]`` (when both arms were run).
 DEFAULT_DELTAS = (
     ("real+syn+aug", "real+aug"),
@@ -583,7 +585,7 @@ def run_evaluation(
         arm_results[arm] = {"ingredients": spec, "runs": runs}
 
     # ---- statistics
-    idx = bootstrap_indices(len(y_te), cfg.n_boot, seed=12345, strata=y_te)
+    idx = bootstrap_indices(len(y_te), cfg.n_boot, seed=BOOTSTRAP_SEED, strata=y_te)
     for arm in cfg.arms:
         arm_results[arm]["metrics"] = bootstrap_arm(y_te, probs[arm], confidence=cfg.confidence, indices=idx)
     deltas: dict[str, Any] = {}
