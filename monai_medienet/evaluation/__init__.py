@@ -29,17 +29,20 @@ from .protocol import (
 from .report import load_predictions, plot_auroc_bars, plot_roc_curves, save_predictions, write_report
 from .stats import (
     METRIC_NAMES,
+    adjust_for_multiplicity,
     binary_auroc,
     bootstrap_arm,
     bootstrap_ci,
     bootstrap_indices,
     classification_metrics,
+    holm_adjust,
     multiclass_auroc,
     paired_bootstrap_difference,
 )
 
 __all__ = [
     "ARM_TOKENS",
+    "adjust_for_multiplicity",
     "FILTER_TOKENS",
     "CLASSIFIERS",
     "DEFAULT_ARMS",
@@ -57,6 +60,7 @@ __all__ = [
     "check_generator_leakage",
     "classification_metrics",
     "gradcam_maps",
+    "holm_adjust",
     "load_predictions",
     "materialise",
     "merge_evaluations",

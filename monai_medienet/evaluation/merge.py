@@ -9,8 +9,8 @@ classifier seed). Runs are only mergeable when they share the test images (order
 
 Command line::
 
-    python -m monai_medienet.evaluation.merge <dir_a> g1=<dir_b> g4=<dir_c> --output_dir <merged> \\
-        [--delta "real+syn+aug@g1" "real+aug"] ...
+    python -m monai_medienet.evaluation merge <dir_a> g1=<dir_b> g4=<dir_c> --output_dir <merged> \\
+        [--primary "real+syn+aug@g1" "real+aug"] [--delta "real+syn+aug@g4" "real+aug"] ...
 
 ``tag=dir`` appends ``@tag`` to that run's arm names (``real+syn+aug@g1``), so that variants of one arm can sit side
 by side; untagged arm names must be unique across runs unless their predictions are identical (a repeated baseline).
@@ -18,7 +18,6 @@ by side; untagged arm names must be unique across runs unless their predictions 
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -28,7 +27,7 @@ import numpy as np
 
 from .protocol import BOOTSTRAP_SEED, DEFAULT_DELTAS, parse_arm
 from .report import load_predictions, write_report
-from .stats import bootstrap_arm, bootstrap_indices, paired_bootstrap_difference
+from .stats import adjust_for_multiplicity, bootstrap_arm, bootstrap_indices, paired_bootstrap_difference
 
 __all__ = ["base_arm", "merge_evaluations"]
 
@@ -76,6 +75,7 @@ def merge_evaluations(
     deltas: Sequence[Sequence[str]] | None = None,
     n_boot: int | None = None,
     confidence: float | None = None,
+    primary: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Merge evaluation output folders into one results dict (and report).
 
@@ -89,6 +89,9 @@ def merge_evaluations(
             tagged ``real+syn`` arm against ``real+aug``, ``real`` and its untagged arm when present).
         n_boot: bootstrap resamples (default: the first run's).
         confidence: interval level (default: the first run's).
+        primary: the ``[arm_a, arm_b]`` difference declared before the runs as the test (added to ``deltas`` when
+            missing); it keeps its raw one-sided P and every other difference is Holm-adjusted. A primary comparison
+            declared in the runs themselves is not inherited: a merge usually asks a new question.
 
     Returns:
         A results dict as :func:`~monai_medienet.evaluation.run_evaluation` returns (arms, deltas, settings of the
@@ -97,7 +100,7 @@ def merge_evaluations(
 
     Raises:
         ValueError: no runs, a folder without ``predictions.npz``, different test images / seeds / recipe, an
-            unknown arm in ``deltas``, or one arm name with different predictions in two runs.
+            unknown arm in ``deltas`` or ``primary``, or one arm name with different predictions in two runs.
     """
     if isinstance(runs, Mapping):
         items = [(str(t), r) for t, r in runs.items()]
@@ -175,6 +178,12 @@ def merge_evaluations(
     confidence = float(confidence or settings["confidence"])
     settings.update(n_boot=n_boot, confidence=confidence, arms=list(arms))
     pairs = [list(d) for d in deltas] if deltas is not None else _default_deltas(list(arms))
+    if primary is not None:
+        primary = [str(a) for a in primary]
+        if len(primary) != 2:
+            raise ValueError(f"merge_evaluations: primary must be [arm_a, arm_b], got {primary}.")
+        if primary not in pairs:
+            pairs = [primary, *pairs]
     unknown = sorted({a for d in pairs for a in d} - set(arms))
     if unknown:
         raise ValueError(f"merge_evaluations: deltas name unknown arms {unknown}; have {sorted(arms)}.")
@@ -185,13 +194,15 @@ def merge_evaluations(
         f"{a} - {b}": paired_bootstrap_difference(labels, probs[a], probs[b], confidence=confidence, indices=idx)
         for a, b in pairs
     }
-    settings["deltas"] = pairs
+    multiplicity = adjust_for_multiplicity(merged_deltas, " - ".join(primary) if primary else None)
+    settings.update(deltas=pairs, primary=primary)
     results: dict[str, Any] = {
         "settings": settings,
         "seeds": seeds,
         "leakage_check": first.get("leakage_check", {}),
         "arms": arms,
         "deltas": merged_deltas,
+        "multiplicity": multiplicity,
         "fidelity": {},
         "memorization": {},
         "synthetic_filter": {},
@@ -204,26 +215,9 @@ def merge_evaluations(
     return results
 
 
-def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
-    """Command line entry point (see the module docstring)."""
-    parser = argparse.ArgumentParser(
-        prog="python -m monai_medienet.evaluation.merge", description=__doc__.split("\n")[0]
-    )
-    parser.add_argument("runs", nargs="+", help="evaluation folders, optionally tag=folder")
-    parser.add_argument("--output_dir", required=True)
-    parser.add_argument("--delta", nargs=2, action="append", metavar=("ARM_A", "ARM_B"), help="difference to report")
-    parser.add_argument("--n_boot", type=int, default=None)
-    args = parser.parse_args(argv)
-    runs = [tuple(r.split("=", 1)) if "=" in r else ("", r) for r in args.runs]
-    res = merge_evaluations(
-        runs,
-        args.output_dir,
-        deltas=args.delta,
-        n_boot=args.n_boot,
-    )
-    print(f"merged {len(res['arms'])} arms into {res['files']['report_md']}")
-    return res
+if __name__ == "__main__":  # the documented command is ``python -m monai_medienet.evaluation merge ...``
+    import sys
 
+    from .__main__ import main
 
-if __name__ == "__main__":
-    main()
+    main(["merge", *sys.argv[1:]])

@@ -46,7 +46,7 @@ from monai_medienet.utils import resolve_device
 from .classifier import build_classifier, predict_proba, train_classifier
 from .explain import gradcam_maps, select_explanation_images
 from .leakage import check_generator_leakage, load_generator_provenance
-from .stats import bootstrap_arm, bootstrap_indices, paired_bootstrap_difference
+from .stats import adjust_for_multiplicity, bootstrap_arm, bootstrap_indices, paired_bootstrap_difference
 
 __all__ = [
     "ARM_TOKENS",
@@ -149,6 +149,14 @@ class EvaluationConfig:
         memorization_percentile: percentile of real test->train nearest distances used as near-copy threshold.
         gradcam_images: number of test images in the Grad-CAM panel (0 = off).
         progress: tqdm bars.
+        deltas: ``[arm_a, arm_b]`` paired differences to report (pairs with an arm that is not run are skipped).
+        primary: the one ``[arm_a, arm_b]`` difference declared before the run as *the* test (e.g.
+            ``["real+syn+aug", "real+aug"]``): it is reported with its raw one-sided P, every other difference with a
+            Holm-adjusted P (see :func:`~monai_medienet.evaluation.stats.adjust_for_multiplicity`); added to
+            ``deltas`` when missing. ``None``: all differences are adjusted together.
+
+    Raises:
+        ValueError: an unknown arm token, repeated arms or seeds, or a setting out of range (named in the message).
     """
 
     arms: Sequence[str] = DEFAULT_ARMS
@@ -187,6 +195,7 @@ class EvaluationConfig:
     gradcam_images: int = 6
     progress: bool = True
     deltas: Sequence[Sequence[str]] = field(default_factory=lambda: [list(d) for d in DEFAULT_DELTAS])
+    primary: Sequence[str] | None = None
 
     def __post_init__(self) -> None:
         self.arms = [str(a) for a in self.arms]
@@ -218,6 +227,17 @@ class EvaluationConfig:
         self.flip_axes = [int(a) for a in self.flip_axes]
         self.fid_feature_dims = [int(d) for d in self.fid_feature_dims]
         self.deltas = [list(d) for d in self.deltas]
+        if any(len(d) != 2 for d in self.deltas):
+            raise ValueError(f"EvaluationConfig: deltas must be [arm_a, arm_b] pairs, got {self.deltas}.")
+        if self.primary is not None:
+            self.primary = [str(a) for a in self.primary]
+            if len(self.primary) != 2 or not set(self.primary) <= set(self.arms) or self.primary[0] == self.primary[1]:
+                raise ValueError(
+                    f"EvaluationConfig: primary must be two different run arms [arm_a, arm_b] (arms {self.arms}), "
+                    f"got {self.primary}."
+                )
+            if self.primary not in self.deltas:
+                self.deltas = [self.primary, *self.deltas]
 
     def to_dict(self) -> dict:
         """JSON-ready dict."""
@@ -594,6 +614,7 @@ def run_evaluation(
             deltas[f"{a} - {b}"] = paired_bootstrap_difference(
                 y_te, probs[a], probs[b], confidence=cfg.confidence, indices=idx
             )
+    multiplicity = adjust_for_multiplicity(deltas, " - ".join(cfg.primary) if cfg.primary else None)
 
     # ---- fidelity / diversity / memorisation / explanations
     real_arm = next((a for a in cfg.arms if parse_arm(a) == {**dict.fromkeys(ARM_TOKENS, False), "real": True}), None)
@@ -671,6 +692,7 @@ def run_evaluation(
         "leakage_check": leakage,
         "arms": arm_results,
         "deltas": deltas,
+        "multiplicity": multiplicity,
         "fidelity": fidelity,
         "memorization": memo,
         "synthetic_filter": syn_filter,

@@ -278,15 +278,26 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
             "",
             f"## Paired differences (same test images, same seeds; {conf}% bootstrap CI)",
             "",
-            "| comparison | Δ AUROC | Δ accuracy | Δ sensitivity | Δ specificity | P(Δ AUROC ≤ 0) |",
-            "|---|---|---|---|---|---|",
+            "| comparison | Δ AUROC | Δ accuracy | Δ sensitivity | Δ specificity | P(Δ AUROC ≤ 0) | Holm-adjusted P |",
+            "|---|---|---|---|---|---|---|",
         ]
+        multiplicity = results.get("multiplicity") or {}
+        primary = multiplicity.get("primary")
         for name, d in results["deltas"].items():
+            adj = "primary (raw P)" if name == primary else _fmt(d["auroc"].get("p_holm"))
             lines.append(
-                f"| {name} | {_ci(d['auroc'], 'delta')} | {_ci(d['accuracy'], 'delta')} | "
-                f"{_ci(d['sensitivity'], 'delta')} | {_ci(d['specificity'], 'delta')} | "
-                f"{_fmt(d['auroc']['prob_le_0'])} |"
+                f"| {'**' + name + '**' if name == primary else name} | {_ci(d['auroc'], 'delta')} | "
+                f"{_ci(d['accuracy'], 'delta')} | {_ci(d['sensitivity'], 'delta')} | {_ci(d['specificity'], 'delta')} "
+                f"| {_fmt(d['auroc']['prob_le_0'])} | {adj} |"
             )
+        alpha = (1.0 - float(s["confidence"])) / 2.0
+        lines += [
+            "",
+            f"P is the one-sided bootstrap probability of no improvement (P < {alpha:g} ⇔ the {conf}% interval lies "
+            "above zero). Multiplicity: "
+            + (multiplicity.get("note") or "not adjusted (results written before adjustment existed)")
+            + ". The intervals hold the seeds fixed: a borderline secondary result needs new seeds to confirm it.",
+        ]
     merged = results.get("merged_from") or []
     if merged:
         lines += [

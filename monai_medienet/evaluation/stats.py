@@ -25,7 +25,9 @@ __all__ = [
     "bootstrap_arm",
     "bootstrap_ci",
     "bootstrap_indices",
+    "adjust_for_multiplicity",
     "classification_metrics",
+    "holm_adjust",
     "multiclass_auroc",
     "paired_bootstrap_difference",
 ]
@@ -296,3 +298,71 @@ def paired_bootstrap_difference(
             "seed_deltas": deltas,
         }
     return out
+
+
+def holm_adjust(pvalues: Sequence[float]) -> list[float]:
+    """Holm's step-down adjustment of a family of p-values (controls the family-wise error rate, any dependence).
+
+    Args:
+        pvalues: ``m`` p-values.
+
+    Returns:
+        The adjusted p-values, in the input order: sorted ascending, ``p_(i)`` becomes
+        ``max_{j <= i} min(1, (m - j + 1) p_(j))``.
+
+    Raises:
+        ValueError: a p-value outside ``[0, 1]`` or ``nan``.
+    """
+    p = np.asarray(list(pvalues), dtype=np.float64)
+    if p.size and (np.isnan(p).any() or (p < 0).any() or (p > 1).any()):
+        raise ValueError(f"holm_adjust: p-values must lie in [0, 1], got {p.tolist()}.")
+    m = len(p)
+    adjusted = np.empty(m)
+    running = 0.0
+    for rank, i in enumerate(np.argsort(p, kind="stable")):
+        running = max(running, min(1.0, (m - rank) * float(p[i])))
+        adjusted[i] = running
+    return adjusted.tolist()
+
+
+def adjust_for_multiplicity(deltas: dict[str, dict], primary: str | None = None) -> dict:
+    """Add Holm-adjusted one-sided p-values to paired differences, in place.
+
+    A run usually reports several differences (each synthetic variant against each baseline); taking the best one
+    at face value overstates the evidence. The comparison declared *before* the run (``primary``) keeps its raw
+    ``prob_le_0``; every other difference is secondary and gets ``p_holm``: ``prob_le_0`` adjusted with
+    :func:`holm_adjust` over the secondary family, separately per metric. Without a primary comparison the family
+    is every difference.
+
+    Args:
+        deltas: ``{"A - B": {metric: {"prob_le_0", ...}}}`` as built from :func:`paired_bootstrap_difference`.
+        primary: the key of the declared primary difference (``"A - B"``) or ``None``.
+
+    Returns:
+        ``{"method": "holm", "primary": primary, "family": [names], "note": str}``.
+
+    Raises:
+        ValueError: ``primary`` is not a key of ``deltas``.
+    """
+    if primary is not None and primary not in deltas:
+        raise ValueError(f"adjust_for_multiplicity: primary {primary!r} is not among the differences {list(deltas)}.")
+    family = [name for name in deltas if name != primary]
+    metrics = {m for name in family for m in deltas[name]}
+    for metric in sorted(metrics):
+        names = [n for n in family if metric in deltas[n]]
+        for n, adj in zip(names, holm_adjust([deltas[n][metric]["prob_le_0"] for n in names]), strict=True):
+            deltas[n][metric]["p_holm"] = adj
+    if primary is not None:
+        for d in deltas[primary].values():
+            d["p_holm"] = None
+    return {
+        "method": "holm",
+        "primary": primary,
+        "family": family,
+        "note": (
+            f"primary comparison {primary!r} declared before the run: raw one-sided P; the {len(family)} other "
+            "differences: Holm-adjusted over that family"
+            if primary is not None
+            else f"no primary comparison declared: all {len(family)} differences Holm-adjusted together"
+        ),
+    }

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from monai_medienet.evaluation import base_arm, load_predictions, merge_evaluations, run_evaluation
-from monai_medienet.evaluation.merge import main
+from monai_medienet.evaluation.__main__ import main
 from tests.evaluation.test_protocol import _fast, _random_splits
 
 
@@ -117,7 +117,48 @@ def test_errors(runs, tmp_path):
 def test_command_line(runs, tmp_path, capsys):
     root, _ = runs
     res = main(
-        [str(root / "base"), f"v2={root / 'syn'}", "--output_dir", str(tmp_path), "--delta", "real+syn+aug@v2", "real"]
+        ["merge", str(root / "base"), f"v2={root / 'syn'}", "--output_dir", str(tmp_path)]
+        + ["--delta", "real+syn+aug@v2", "real"]
     )
     assert list(res["deltas"]) == ["real+syn+aug@v2 - real"]
     assert "merged 2 arms" in capsys.readouterr().out and (tmp_path / "report.md").is_file()
+    with pytest.raises(SystemExit):  # a sub-command is required
+        main([str(root / "base"), "--output_dir", str(tmp_path)])
+
+
+def test_command_line_runs_as_module_without_warning(runs, tmp_path):
+    """``python -m monai_medienet.evaluation merge`` (the documented command) runs without runpy's warning."""
+    import subprocess
+    import sys
+
+    root, _ = runs
+    out = subprocess.run(
+        [sys.executable, "-m", "monai_medienet.evaluation", "merge", str(root / "base"), str(root / "syn")]
+        + ["--output_dir", str(tmp_path), "--primary", "real+syn+aug", "real"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "merged 2 arms" in out.stdout and "RuntimeWarning" not in out.stderr
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved["multiplicity"]["primary"] == "real+syn+aug - real"
+
+
+def test_primary_comparison_and_holm(runs):
+    root, _ = runs
+    merged = merge_evaluations([root / "full", ("v2", root / "syn")], primary=["real+syn+aug@v2", "real"])
+    deltas, mult = merged["deltas"], merged["multiplicity"]
+    assert "real+syn+aug@v2 - real" in deltas and mult["primary"] == "real+syn+aug@v2 - real"
+    assert deltas["real+syn+aug@v2 - real"]["auroc"]["p_holm"] is None
+    family = mult["family"]
+    assert "real+syn+aug@v2 - real" not in family and len(family) == len(deltas) - 1
+    for name in family:  # Holm never lowers a p-value
+        assert deltas[name]["auroc"]["p_holm"] >= deltas[name]["auroc"]["prob_le_0"]
+    undeclared = merge_evaluations([root / "full", ("v2", root / "syn")])
+    assert undeclared["multiplicity"]["primary"] is None and len(undeclared["multiplicity"]["family"]) == len(
+        undeclared["deltas"]
+    )
+    with pytest.raises(ValueError, match="unknown arms"):
+        merge_evaluations([root / "base"], primary=["real+syn+aug", "real"])
+    with pytest.raises(ValueError, match="primary"):
+        merge_evaluations([root / "base"], primary=["real"])

@@ -31,6 +31,14 @@ def test_config_validation():
             EvaluationConfig(filter_keep_fraction=bad)
     with pytest.raises(ValueError, match="realism_k"):
         EvaluationConfig(realism_k=0)
+    with pytest.raises(ValueError, match="primary"):
+        EvaluationConfig(arms=["real", "real+aug"], primary=["real+syn+aug", "real+aug"])  # not a run arm
+    with pytest.raises(ValueError, match="primary"):
+        EvaluationConfig(arms=["real", "real+aug"], primary=["real", "real"])
+    with pytest.raises(ValueError, match="deltas"):
+        EvaluationConfig(deltas=[["real", "real+aug", "syn"]])
+    cfg = EvaluationConfig(arms=["real", "real+aug"], primary=["real+aug", "real"])
+    assert cfg.deltas[0] == ["real+aug", "real"]  # a primary comparison is always reported
 
 
 def _random_splits(size=16):
@@ -86,7 +94,12 @@ def test_end_to_end_in_memory(tmp_path):
         == res["arms"]["real"]["metrics"]["auroc"]["seed_values"]
     )
     assert "in_domain" in loaded["fidelity"] and "diversity_ms_ssim" in loaded["fidelity"]
-    assert "real+syn+aug - real" in (tmp_path / "report.md").read_text()
+    report = (tmp_path / "report.md").read_text()
+    assert "real+syn+aug - real" in report and "Holm-adjusted P" in report
+    # no primary comparison declared: the single difference is its own family (Holm with m = 1 changes nothing)
+    assert loaded["multiplicity"] == {**loaded["multiplicity"], "primary": None, "family": ["real+syn+aug - real"]}
+    d = loaded["deltas"]["real+syn+aug - real"]["auroc"]
+    assert d["p_holm"] == d["prob_le_0"]
 
 
 def test_leaking_generator_refused():
@@ -240,8 +253,12 @@ def test_filter_arm_end_to_end(tmp_path):
     splits, syn = _random_splits()
     syn = syn + [dict(it) for it in syn]  # 48 synthetic: keep 0.5 leaves 12 per class, 1:1 with 12 real per class
     res = run_evaluation(
-        splits, syn, output_dir=tmp_path, **_fast(arms=["real+aug", "real+syn+aug", "real+syn+aug+filter"])
-    )
+        splits, syn, output_dir=tmp_path, primary=["real+syn+aug+filter", "real+aug"],
+        **_fast(arms=["real+aug", "real+syn+aug", "real+syn+aug+filter"]),
+    )  # fmt: skip
+    assert res["multiplicity"]["primary"] == "real+syn+aug+filter - real+aug"
+    assert res["deltas"]["real+syn+aug+filter - real+aug"]["auroc"]["p_holm"] is None
+    assert "real+syn+aug+filter - real+aug" not in res["multiplicity"]["family"]
     f = res["synthetic_filter"]["filter"]
     assert f["criterion"] == "label"
     assert f["n_pool_per_class"] == [24, 24] and f["n_kept_per_class"] == [12, 12]
@@ -250,7 +267,8 @@ def test_filter_arm_end_to_end(tmp_path):
     runs = res["arms"]["real+syn+aug+filter"]["runs"]
     assert runs[0]["n_train_synthetic"] == 24
     assert {"real+syn+aug+filter - real+aug", "real+syn+aug+filter - real+syn+aug"} <= set(res["deltas"])
-    assert "Synthetic filters" in (tmp_path / "report.md").read_text()
+    report = (tmp_path / "report.md").read_text()
+    assert "Synthetic filters" in report and "**real+syn+aug+filter - real+aug**" in report
     # without a real arm trained first, a dedicated filter classifier is trained; it serves both filters
     res2 = run_evaluation(
         splits, syn, **_fast(arms=["real+syn+aug+filter", "real+syn+aug+realism"], fidelity=False, gradcam_images=0)

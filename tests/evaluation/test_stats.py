@@ -6,11 +6,13 @@ from scipy.stats import norm
 from sklearn.metrics import roc_auc_score
 
 from monai_medienet.evaluation import (
+    adjust_for_multiplicity,
     binary_auroc,
     bootstrap_arm,
     bootstrap_ci,
     bootstrap_indices,
     classification_metrics,
+    holm_adjust,
     multiclass_auroc,
     paired_bootstrap_difference,
 )
@@ -106,3 +108,29 @@ def test_arm_and_paired_difference():
         paired_bootstrap_difference(y, good, weak[:2], indices=idx)
     with pytest.raises(ValueError, match="bootstrap_arm"):
         bootstrap_arm(y[:10], good, indices=idx)
+
+
+def test_holm_adjust_by_hand():
+    # sorted 0.01, 0.02, 0.04 with m = 3: 0.03, max(0.03, 0.04), max(0.04, 0.04)
+    np.testing.assert_allclose(holm_adjust([0.04, 0.01, 0.02]), [0.04, 0.03, 0.04])
+    np.testing.assert_allclose(holm_adjust([0.3, 0.5]), [0.6, 0.6])  # monotone and capped
+    np.testing.assert_allclose(holm_adjust([0.9, 0.8]), [1.0, 1.0])
+    assert holm_adjust([0.02]) == [0.02] and holm_adjust([]) == []
+    with pytest.raises(ValueError, match="holm_adjust"):
+        holm_adjust([0.1, 1.2])
+
+
+def test_adjust_for_multiplicity_primary_keeps_raw_p():
+    def d(p):
+        return {"auroc": {"prob_le_0": p}, "accuracy": {"prob_le_0": p / 2}}
+
+    deltas = {"A - B": d(0.02), "C - B": d(0.01), "D - B": d(0.3)}
+    info = adjust_for_multiplicity(deltas, primary="A - B")
+    assert info["primary"] == "A - B" and info["family"] == ["C - B", "D - B"]
+    assert deltas["A - B"]["auroc"]["p_holm"] is None and deltas["A - B"]["auroc"]["prob_le_0"] == 0.02
+    assert deltas["C - B"]["auroc"]["p_holm"] == pytest.approx(0.02)
+    assert deltas["D - B"]["accuracy"]["p_holm"] == pytest.approx(0.15)  # adjusted per metric
+    info = adjust_for_multiplicity(deltas)
+    assert info["primary"] is None and deltas["A - B"]["auroc"]["p_holm"] == pytest.approx(0.04)
+    with pytest.raises(ValueError, match="primary"):
+        adjust_for_multiplicity(deltas, primary="E - B")

@@ -1,0 +1,44 @@
+"""Command line of :mod:`monai_medienet.evaluation`.
+
+``python -m monai_medienet.evaluation merge <dir> [tag=<dir> ...] --output_dir <merged> [--primary A B] [--delta A B]``
+merges evaluation folders written by :func:`~monai_medienet.evaluation.run_evaluation` (see
+:func:`~monai_medienet.evaluation.merge_evaluations`). A full evaluation runs through the bundles' ``evaluate`` run id.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from typing import Any
+
+from .merge import merge_evaluations
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    """Parse ``argv`` (default: ``sys.argv[1:]``) and run the sub-command.
+
+    Args:
+        argv: ``["merge", <folders>..., "--output_dir", <dir>, ...]``.
+
+    Returns:
+        The merged results dict.
+    """
+    parser = argparse.ArgumentParser(prog="python -m monai_medienet.evaluation", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    merge = sub.add_parser("merge", help="merge evaluation folders into one report with paired intervals")
+    merge.add_argument("runs", nargs="+", help="evaluation folders, optionally tag=folder (arms become arm@tag)")
+    merge.add_argument("--output_dir", required=True)
+    merge.add_argument(
+        "--primary", nargs=2, metavar=("ARM_A", "ARM_B"), help="the difference declared before the runs as the test"
+    )
+    merge.add_argument("--delta", nargs=2, action="append", metavar=("ARM_A", "ARM_B"), help="difference to report")
+    merge.add_argument("--n_boot", type=int, default=None)
+    args = parser.parse_args(argv)
+    runs = [tuple(r.split("=", 1)) if "=" in r else ("", r) for r in args.runs]
+    res = merge_evaluations(runs, args.output_dir, deltas=args.delta, n_boot=args.n_boot, primary=args.primary)
+    print(f"merged {len(res['arms'])} arms into {res['files']['report_md']}")
+    return res
+
+
+if __name__ == "__main__":
+    main()
