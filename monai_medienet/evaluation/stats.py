@@ -14,6 +14,7 @@ Bootstrap method (used by :func:`bootstrap_arm` and :func:`paired_bootstrap_diff
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -186,13 +187,70 @@ def bootstrap_ci(
     }
 
 
-def _metric_samples(labels: np.ndarray, probs_per_seed: Sequence[np.ndarray], idx: np.ndarray) -> np.ndarray:
-    """``(B, S, M)`` metric values for every resample, seed and metric (order :data:`METRIC_NAMES`)."""
+def _resample_counts(idx: np.ndarray, n: int) -> np.ndarray:
+    """``(B, n)`` float: how often each unit appears in each resample ``idx`` ``(B, n')``."""
+    flat = idx + (np.arange(len(idx), dtype=np.int64) * n)[:, None]
+    return np.bincount(flat.ravel(), minlength=len(idx) * n).reshape(len(idx), n).astype(np.float64)
+
+
+def _weighted_auroc(counts: np.ndarray, positive: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """:func:`binary_auroc` of every resample given as unit multiplicities (Mann-Whitney with ties counted 1/2).
+
+    Args:
+        counts: ``(B, N)`` multiplicity of each unit in each resample.
+        positive: ``(N,)`` bool.
+        scores: ``(N,)``.
+
+    Returns:
+        ``(B,)`` AUROC, ``nan`` where a resample holds one class only.
+    """
+    order = np.argsort(scores, kind="stable")
+    sorted_scores = scores[order]
+    starts = np.flatnonzero(np.r_[True, sorted_scores[1:] != sorted_scores[:-1]])  # tie groups
+    c = counts[:, order]
+    pos = positive[order]
+    p_g = np.add.reduceat(c * pos, starts, axis=1)  # positives per tie group
+    q_g = np.add.reduceat(c * ~pos, starts, axis=1)  # negatives per tie group
+    q_below = np.cumsum(q_g, axis=1) - q_g
+    n1, n0 = p_g.sum(axis=1), q_g.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        auc = (p_g * (q_below + 0.5 * q_g)).sum(axis=1) / (n1 * n0)
+    return np.where((n1 == 0) | (n0 == 0), np.nan, auc)
+
+
+def _metric_samples(
+    labels: np.ndarray, probs_per_seed: Sequence[np.ndarray], idx: np.ndarray, chunk: int = 256
+) -> np.ndarray:
+    """``(B, S, M)`` metric values for every resample, seed and metric (order :data:`METRIC_NAMES`).
+
+    The numbers of :func:`classification_metrics` on every resample, computed from how often each test image is
+    drawn (``chunk`` resamples at a time) instead of re-ranking every resample: a loop over resamples took ~4 s per
+    arm of 5 seeds x 1000 resamples of 624 images, this ~0.1 s.
+    """
+    n = len(labels)
     out = np.empty((len(idx), len(probs_per_seed), len(METRIC_NAMES)))
-    for b, ib in enumerate(idx):
-        for s, p in enumerate(probs_per_seed):
-            m = classification_metrics(labels[ib], p[ib])
-            out[b, s] = [m[k] for k in METRIC_NAMES]
+    probs = [np.asarray(p, dtype=np.float64) for p in probs_per_seed]
+    num_classes = probs[0].shape[1]
+    classes = [1] if num_classes == 2 else list(range(num_classes))
+    for start in range(0, len(idx), chunk):
+        counts = _resample_counts(idx[start : start + chunk], n)
+        for s, p in enumerate(probs):
+            pred = p.argmax(axis=1)
+            auc, sens, spec = [], [], []
+            for k in classes:
+                pos, hit = labels == k, pred == k
+                n_pos, n_neg = counts @ pos, counts @ ~pos
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    sens.append(np.where(n_pos > 0, (counts @ (hit & pos)) / n_pos, np.nan))
+                    spec.append(np.where(n_neg > 0, (counts @ (~hit & ~pos)) / n_neg, np.nan))
+                auc.append(_weighted_auroc(counts, pos, p[:, k]))
+            block = out[start : start + chunk, s]
+            with warnings.catch_warnings():  # an all-nan column (an undefined metric) is a legitimate nan here
+                warnings.simplefilter("ignore", RuntimeWarning)
+                block[:, METRIC_NAMES.index("auroc")] = np.nanmean(np.stack(auc), axis=0)
+                block[:, METRIC_NAMES.index("sensitivity")] = np.nanmean(np.stack(sens), axis=0)
+                block[:, METRIC_NAMES.index("specificity")] = np.nanmean(np.stack(spec), axis=0)
+            block[:, METRIC_NAMES.index("accuracy")] = (counts @ (pred == labels)) / counts.sum(axis=1)
     return out
 
 

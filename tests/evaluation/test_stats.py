@@ -134,3 +134,21 @@ def test_adjust_for_multiplicity_primary_keeps_raw_p():
     assert info["primary"] is None and deltas["A - B"]["auroc"]["p_holm"] == pytest.approx(0.04)
     with pytest.raises(ValueError, match="primary"):
         adjust_for_multiplicity(deltas, primary="E - B")
+
+
+@pytest.mark.filterwarnings("ignore:Mean of empty slice")  # the reference path on a one-image resample
+@pytest.mark.parametrize("num_classes", [2, 4])
+def test_vectorised_resample_metrics_equal_the_per_resample_loop(num_classes):
+    """The count-based bootstrap metrics equal classification_metrics on each resample (ties, missing classes)."""
+    from monai_medienet.evaluation.stats import METRIC_NAMES, _metric_samples
+
+    rng = np.random.default_rng(num_classes)
+    labels = rng.integers(0, num_classes, 40)
+    labels[0] = num_classes - 1
+    probs = [np.round(rng.dirichlet(np.ones(num_classes), size=40), 1) for _ in range(2)]  # rounding: many ties
+    idx = rng.integers(0, 40, size=(50, 40))
+    idx[0] = 3  # a resample of one image: one class only, AUROC / sensitivity or specificity undefined
+    fast = _metric_samples(labels, probs, idx, chunk=16)
+    slow = np.array([[[classification_metrics(labels[i], p[i])[m] for m in METRIC_NAMES] for p in probs] for i in idx])
+    assert np.array_equal(np.isnan(fast), np.isnan(slow)) and np.isnan(fast[0, :, 0]).all()
+    np.testing.assert_allclose(fast, slow, atol=1e-12)
