@@ -1,6 +1,7 @@
 """Command line of :mod:`monai_medienet.evaluation`.
 
-``python -m monai_medienet.evaluation merge <dir> [tag=<dir> ...] --output_dir <merged> [--primary A B] [--delta A B]``
+``python -m monai_medienet.evaluation merge <dir> [tag=<dir> ...] --output_dir <merged> [--primary A B] [--delta A B]
+[--pool_seeds]``
 merges evaluation folders written by :func:`~monai_medienet.evaluation.run_evaluation` (see
 :func:`~monai_medienet.evaluation.merge_evaluations`). A full evaluation runs through the bundles' ``evaluate`` run id.
 """
@@ -33,9 +34,14 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     )
     merge.add_argument("--delta", nargs=2, action="append", metavar=("ARM_A", "ARM_B"), help="difference to report")
     merge.add_argument("--n_boot", type=int, default=None)
+    merge.add_argument(
+        "--pool_seeds", action="store_true", help="pool the seeds of runs with disjoint seeds (arms common to all runs)"
+    )
     args = parser.parse_args(argv)
     runs = [tuple(r.split("=", 1)) if "=" in r else ("", r) for r in args.runs]
-    res = merge_evaluations(runs, args.output_dir, deltas=args.delta, n_boot=args.n_boot, primary=args.primary)
+    res = merge_evaluations(
+        runs, args.output_dir, deltas=args.delta, n_boot=args.n_boot, primary=args.primary, pool_seeds=args.pool_seeds
+    )
     print(f"merged {len(res['arms'])} arms into {res['files']['report_md']}")
     return res
 

@@ -68,6 +68,30 @@ def _default_deltas(arms: Sequence[str]) -> list[list[str]]:
     return out
 
 
+def _append_source(
+    sources: list[dict[str, Any]], folder: Path, tag: str, names: dict[str, str], res: Mapping, first: Mapping
+) -> None:
+    """Record one merged run: folder, tag, arm renames, differing settings and its pool summaries."""
+    diff = {k: v for k, v in res["settings"].items() if k not in ("versions",) and first["settings"].get(k) != v}
+    sources.append(
+        {
+            "folder": str(folder),
+            "tag": tag,
+            "arms": names,
+            "seeds": list(res.get("seeds", [])),
+            "settings_differing_from_first": diff,
+            "fidelity": res.get("fidelity", {}),
+            "synthetic_filter": res.get("synthetic_filter", {}),
+            "memorization": {
+                k: {kk: vv for kk, vv in v.items() if kk != "flagged_indices"}
+                for k, v in (res.get("memorization") or {}).items()
+                if isinstance(v, Mapping)
+            },
+            "n_synthetic_pool": res["settings"].get("n_synthetic_pool"),
+        }
+    )
+
+
 def merge_evaluations(
     runs: Sequence[str | Path | tuple[str, str | Path]] | Mapping[str, str | Path],
     output_dir: str | Path | None = None,
@@ -76,6 +100,7 @@ def merge_evaluations(
     n_boot: int | None = None,
     confidence: float | None = None,
     primary: Sequence[str] | None = None,
+    pool_seeds: bool = False,
 ) -> dict[str, Any]:
     """Merge evaluation output folders into one results dict (and report).
 
@@ -92,6 +117,10 @@ def merge_evaluations(
         primary: the ``[arm_a, arm_b]`` difference declared before the runs as the test (added to ``deltas`` when
             missing); it keeps its raw one-sided P and every other difference is Holm-adjusted. A primary comparison
             declared in the runs themselves is not inherited: a merge usually asks a new question.
+        pool_seeds: instead of putting arms side by side, pool the *seeds* of runs with disjoint seeds (e.g. seeds
+            0-4 and a later 5-9): every arm present in all runs gets the union of their seeds (in run order), so
+            its interval and the paired differences average over all of them. Arms missing from some run are
+            dropped (listed under ``merged_from[i]["dropped_arms"]``).
 
     Returns:
         A results dict as :func:`~monai_medienet.evaluation.run_evaluation` returns (arms, deltas, settings of the
@@ -99,8 +128,9 @@ def merge_evaluations(
         and its fidelity / memorisation / filter summaries.
 
     Raises:
-        ValueError: no runs, a folder without ``predictions.npz``, different test images / seeds / recipe, an
-            unknown arm in ``deltas`` or ``primary``, or one arm name with different predictions in two runs.
+        ValueError: no runs, a folder without ``predictions.npz``, different test images / recipe, different seeds
+            (or, with ``pool_seeds``, overlapping seeds or no arm common to all runs), an unknown arm in ``deltas``
+            or ``primary``, or one arm name with different predictions in two runs.
     """
     if isinstance(runs, Mapping):
         items = [(str(t), r) for t, r in runs.items()]
@@ -116,6 +146,7 @@ def merge_evaluations(
     arms: dict[str, Any] = {}
     probs: dict[str, list[np.ndarray]] = {}
     sources: list[dict[str, Any]] = []
+    pooled: dict[str, list[tuple[str, list[np.ndarray], dict[str, Any]]]] = {}
     runtime = 0.0
     for tag, folder in items:
         folder = Path(folder)
@@ -133,7 +164,10 @@ def merge_evaluations(
         else:
             if not np.array_equal(y, labels):
                 raise ValueError(f"merge_evaluations: {folder} was tested on other images than {items[0][1]}.")
-            if s != seeds:
+            if pool_seeds and set(s) & set(seeds):
+                repeated = sorted(set(s) & set(seeds))
+                raise ValueError(f"merge_evaluations: pool_seeds needs disjoint seeds; {folder} repeats {repeated}.")
+            if not pool_seeds and s != seeds:
                 raise ValueError(f"merge_evaluations: {folder} has seeds {s}, {items[0][1]} has {seeds}.")
             bad = {
                 k: (first["settings"].get(k), res["settings"].get(k))
@@ -143,6 +177,15 @@ def merge_evaluations(
             if bad:
                 raise ValueError(f"merge_evaluations: {folder} used another recipe than {items[0][1]}: {bad}.")
         names = {}
+        if pool_seeds:
+            if first is not res:
+                seeds = seeds + s
+            for a, pa in p.items():
+                name = f"{a}@{tag}" if tag else a
+                names[a] = name
+                pooled.setdefault(name, []).append((str(folder), pa, res["arms"][a]))
+            _append_source(sources, folder, tag, names, res, first)
+            continue
         for a, pa in p.items():
             name = f"{a}@{tag}" if tag else a
             if name in probs:
@@ -155,24 +198,22 @@ def merge_evaluations(
             probs[name] = pa
             arms[name] = {**res["arms"][a], "source": str(folder)}
             names[a] = name
-        diff = {k: v for k, v in res["settings"].items() if k not in ("versions",) and first["settings"].get(k) != v}
-        sources.append(
-            {
-                "folder": str(folder),
-                "tag": tag,
-                "arms": names,
-                "settings_differing_from_first": diff,
-                "fidelity": res.get("fidelity", {}),
-                "synthetic_filter": res.get("synthetic_filter", {}),
-                "memorization": {
-                    k: {kk: vv for kk, vv in v.items() if kk != "flagged_indices"}
-                    for k, v in (res.get("memorization") or {}).items()
-                    if isinstance(v, Mapping)
-                },
-                "n_synthetic_pool": res["settings"].get("n_synthetic_pool"),
-            }
-        )
+        _append_source(sources, folder, tag, names, res, first)
     assert first is not None and labels is not None and seeds is not None
+    if pool_seeds:
+        common = [name for name, parts in pooled.items() if len(parts) == len(items)]
+        if not common:
+            raise ValueError(f"merge_evaluations: pool_seeds found no arm common to all runs ({sorted(pooled)}).")
+        for src in sources:
+            src["dropped_arms"] = sorted(set(src["arms"].values()) - set(common))
+        for name in common:
+            parts = pooled[name]
+            probs[name] = [q for _, pa, _ in parts for q in pa]
+            arms[name] = {
+                **parts[0][2],
+                "runs": [r for _, _, arm in parts for r in arm["runs"]],
+                "source": [f for f, _, _ in parts],
+            }
     settings = dict(first["settings"])
     n_boot = int(n_boot or settings["n_boot"])
     confidence = float(confidence or settings["confidence"])
@@ -195,7 +236,7 @@ def merge_evaluations(
         for a, b in pairs
     }
     multiplicity = adjust_for_multiplicity(merged_deltas, " - ".join(primary) if primary else None)
-    settings.update(deltas=pairs, primary=primary)
+    settings.update(deltas=pairs, primary=primary, pool_seeds=bool(pool_seeds))
     results: dict[str, Any] = {
         "settings": settings,
         "seeds": seeds,

@@ -304,24 +304,35 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
             "",
             "## Merged runs",
             "",
-            "Arms from separate evaluation runs (same test images, seeds and classifier recipe; intervals and paired "
-            "differences recomputed over the union). The settings above are the first run's. In-domain figures are "
-            "only comparable between runs with the same feature network.",
+            (
+                "Seeds pooled from separate evaluation runs (same test images and classifier recipe, disjoint seeds; "
+                "every arm common to all runs carries all their seeds, intervals and paired differences recomputed "
+                "over them)."
+                if results["settings"].get("pool_seeds")
+                else "Arms from separate evaluation runs (same test images, seeds and classifier recipe; intervals "
+                "and paired differences recomputed over the union)."
+            )
+            + " The settings above are the first run's. In-domain figures are only comparable between runs with the "
+            "same feature network.",
             "",
-            "| run | arms | settings differing from the first run | in-domain FID (syn vs test) | in-domain precision "
-            "/ recall | in-domain features | filters kept (median score pool → kept) |",
-            "|---|---|---|---|---|---|---|",
+            "| run | seeds | arms | settings differing from the first run | in-domain FID (syn vs test) | in-domain "
+            "precision / recall | in-domain features | filters kept (median score pool → kept) |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         for src in merged:
             dom = (src.get("fidelity") or {}).get("in_domain") or {}
             pr = dom.get("precision_recall_synthetic_vs_test") or {}
-            diff = {k: v for k, v in src["settings_differing_from_first"].items() if k not in ("arms", "deltas")}
+            diff = {
+                k: v for k, v in src["settings_differing_from_first"].items() if k not in ("arms", "deltas", "seeds")
+            }
             filt = "; ".join(
                 f"{t}: {_fmt(f['median_score_pool'])} → {_fmt(f['median_score_kept'])}"
                 for t, f in (src.get("synthetic_filter") or {}).items()
             )
             lines.append(
-                f"| `{src['folder']}` | {', '.join(src['arms'].values())} | {diff or '-'} | "
+                f"| `{src['folder']}` | {src.get('seeds', '-')} | {', '.join(src['arms'].values())}"
+                + (f" (dropped: {', '.join(src['dropped_arms'])})" if src.get("dropped_arms") else "")
+                + f" | {diff or '-'} | "
                 f"{_fmt(dom.get('fid_synthetic_vs_test'), 1)} | {_fmt(pr.get('precision'))} / {_fmt(pr.get('recall'))} "
                 f"| {dom.get('extractor', '-')} | {filt or '-'} |"
             )

@@ -12,7 +12,7 @@ from tests.evaluation.test_protocol import _fast, _random_splits
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """One run with two arms, and the same arms run separately (same seeds)."""
+    """One run with two arms, the same arms run separately (same seeds), a run on a new seed and one on all three."""
     splits, syn = _random_splits()
     rng = np.random.default_rng(1)
     for items in (*splits.values(), syn):  # a weak signal, so that AUROCs and their intervals are not all 1.0
@@ -23,6 +23,9 @@ def runs(tmp_path_factory):
     full = run_evaluation(splits, syn, output_dir=root / "full", **_fast(arms=["real", "real+syn+aug"], **kw))
     run_evaluation(splits, syn, output_dir=root / "base", **_fast(arms=["real"], **kw))
     run_evaluation(splits, syn, output_dir=root / "syn", **_fast(arms=["real+syn+aug"], **kw))
+    kw3 = dict(kw, arms=["real", "real+syn+aug"])
+    run_evaluation(splits, syn, output_dir=root / "s2", **_fast(**{**kw3, "seeds": [2]}))  # a later, new seed
+    run_evaluation(splits, syn, output_dir=root / "all3", **_fast(**{**kw3, "seeds": [0, 1, 2]}))
     return root, full
 
 
@@ -162,3 +165,22 @@ def test_primary_comparison_and_holm(runs):
         merge_evaluations([root / "base"], primary=["real+syn+aug", "real"])
     with pytest.raises(ValueError, match="primary"):
         merge_evaluations([root / "base"], primary=["real"])
+
+
+def test_pool_seeds_equals_one_run_over_all_seeds(runs, tmp_path):
+    root, _ = runs
+    pooled = merge_evaluations([root / "full", root / "s2"], tmp_path, pool_seeds=True)
+    single = json.loads((root / "all3" / "results.json").read_text())
+    assert pooled["seeds"] == [0, 1, 2] and list(pooled["arms"]) == ["real", "real+syn+aug"]
+    for arm in single["arms"]:
+        _assert_same(pooled["arms"][arm]["metrics"], single["arms"][arm]["metrics"])
+        assert [r["seed"] for r in pooled["arms"][arm]["runs"]] == [0, 1, 2]
+    _assert_same(pooled["deltas"]["real+syn+aug - real"], single["deltas"]["real+syn+aug - real"])
+    assert "Seeds pooled" in (tmp_path / "report.md").read_text()
+    # an arm missing from one run is dropped, and said so
+    partial = merge_evaluations([root / "base", root / "s2"], pool_seeds=True)
+    assert list(partial["arms"]) == ["real"] and partial["merged_from"][1]["dropped_arms"] == ["real+syn+aug"]
+    with pytest.raises(ValueError, match="disjoint"):
+        merge_evaluations([root / "full", root / "base"], pool_seeds=True)
+    with pytest.raises(ValueError, match="no arm common"):
+        merge_evaluations([root / "base", ("t", root / "s2")], pool_seeds=True)
