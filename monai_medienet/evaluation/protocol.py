@@ -147,6 +147,10 @@ class EvaluationConfig:
         pr_k: k of the k-NN precision/recall.
         diversity_pairs: random pairs per class for MS-SSIM diversity.
         memorization_percentile: percentile of real test->train nearest distances used as near-copy threshold.
+        feature_classifier: when no run arm trains on real images only and no filter classifier exists (e.g.
+            ``arms=["real+syn+aug"]`` for a run merged later with its baselines), train one ``real`` classifier
+            (first seed, the same recipe as the ``real`` arm) for the in-domain FID and feature-space memorisation
+            check; costs one classifier run. Off: those two figures are skipped.
         gradcam_images: number of test images in the Grad-CAM panel (0 = off).
         progress: tqdm bars.
         deltas: ``[arm_a, arm_b]`` paired differences to report (pairs with an arm that is not run are skipped).
@@ -192,6 +196,7 @@ class EvaluationConfig:
     pr_k: int = 3
     diversity_pairs: int = 200
     memorization_percentile: float = 5.0
+    feature_classifier: bool = True
     gradcam_images: int = 6
     progress: bool = True
     deltas: Sequence[Sequence[str]] = field(default_factory=lambda: [list(d) for d in DEFAULT_DELTAS])
@@ -638,6 +643,11 @@ def run_evaluation(
         feat_net, feat_desc = ClassifierFeatureExtractor(keep[real_arm]), f"the {real_arm!r} classifier (first seed)"
     elif filter_net is not None:
         feat_net, feat_desc = ClassifierFeatureExtractor(filter_net), filter_desc
+    elif cfg.feature_classifier and len(y_sy) > 1:
+        # same recipe and seed as a 'real' arm would use, so the features match a run that has that arm
+        feat_model = _train(list(real_items), False, cfg.seeds[0], "feature classifier (real)").network.cpu()
+        feat_net = ClassifierFeatureExtractor(feat_model)
+        feat_desc = f"a 'real' classifier trained for the in-domain features (seed {cfg.seeds[0]})"
     if len(y_sy) > 1:
         f_tr = f_te = f_va = f_sy = None
         if feat_net is not None:

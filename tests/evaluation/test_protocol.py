@@ -282,9 +282,19 @@ def test_filter_arm_end_to_end(tmp_path):
     assert res2["arms"]["real+syn+aug+realism"]["runs"][0]["n_train_synthetic"] == 24
 
 
-def test_synthetic_arms_alone_still_report_fidelity_without_in_domain_features():
-    # no real-only arm and no filter: no in-domain feature network, the rest of the fidelity block still runs
+def test_synthetic_arms_alone_train_a_real_classifier_for_in_domain_features():
+    # no real-only arm and no filter: one 'real' classifier is trained for the in-domain features (default) ...
     splits, syn = _random_splits()
     res = run_evaluation(splits, syn, **_fast(arms=["real+syn+aug"], gradcam_images=0))
-    assert "in_domain" not in res["fidelity"] and "diversity_ms_ssim" in res["fidelity"]
-    assert "pixel" in res["memorization"] and "feature" not in res["memorization"]
+    assert "in_domain" in res["fidelity"] and "diversity_ms_ssim" in res["fidelity"]
+    assert "trained for the in-domain features (seed 0)" in res["memorization"]["feature"]["extractor"]
+    assert res["fidelity"]["in_domain"]["extractor"] == res["memorization"]["feature"]["extractor"]
+    # ... and it is the very network a 'real' arm of the same seed trains: same features, same in-domain FID
+    res_real = run_evaluation(splits, syn, **_fast(arms=["real", "real+syn+aug"], gradcam_images=0))
+    assert res["fidelity"]["in_domain"]["fid_synthetic_vs_test"] == pytest.approx(
+        res_real["fidelity"]["in_domain"]["fid_synthetic_vs_test"], rel=1e-5
+    )
+    # ... unless switched off: then those two figures are skipped and the rest of the fidelity block still runs
+    res_off = run_evaluation(splits, syn, **_fast(arms=["real+syn+aug"], gradcam_images=0, feature_classifier=False))
+    assert "in_domain" not in res_off["fidelity"] and "diversity_ms_ssim" in res_off["fidelity"]
+    assert "pixel" in res_off["memorization"] and "feature" not in res_off["memorization"]
