@@ -34,6 +34,7 @@ from tqdm.auto import tqdm
 
 from monai_medienet.metrics import (
     ClassifierFeatureExtractor,
+    data_copying_test,
     extract_features,
     frechet_distance_from_features,
     memorization_check,
@@ -661,10 +662,12 @@ def run_evaluation(
                 fidelity["in_domain"]["extractor"] = f"penultimate layer of {feat_desc}"
         pix = memorization_check(x_sy, x_tr, x_te, cfg.memorization_percentile, space="pixel")
         memo["pixel"] = pix.summary()
+        memo["pixel"]["data_copying"] = _data_copying(x_sy, x_tr, x_va)
         artifacts["nn_pixel"] = {"distance": pix.syn_nn_distance, "index": pix.syn_nn_index}
         if f_sy is not None:
             feat = memorization_check(f_sy, f_tr, f_te, cfg.memorization_percentile, space="feature")
             memo["feature"] = feat.summary()
+            memo["feature"]["data_copying"] = _data_copying(f_sy, f_tr, f_va)
             memo["feature"]["extractor"] = f"penultimate layer of {feat_desc}"
         flagged = sorted(
             set(memo["pixel"]["flagged_indices"]) | set(memo.get("feature", {}).get("flagged_indices", []))
@@ -831,6 +834,14 @@ def _filter_summary(
         "n_infinite_scores": int((~finite).sum()),
         "per_class": per_class,
     }
+
+
+def _data_copying(generated: Any, train: Any, heldout: Any) -> dict[str, Any] | None:
+    """Meehan et al.'s C_T with the validation split as the held-out real data (it comes from the same split as the
+    generator's training images, the test split may not); ``None`` when a set has fewer than 2 samples."""
+    if min(len(generated), len(train), len(heldout)) < 2:
+        return None
+    return {**data_copying_test(generated, train, heldout, seed=0).summary(), "heldout": "validation split"}
 
 
 def _fidelity(

@@ -408,8 +408,8 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
             "## Memorisation",
             "",
             "| space | threshold (pct of test→train NN) | fraction of synthetic below | flagged | exact copies | "
-            "median syn→train NN | median test→train NN |",
-            "|---|---|---|---|---|---|---|",
+            "median syn→train NN | median test→train NN | data-copying C_T |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         for space in ("pixel", "feature"):
             if space in memo:
@@ -417,8 +417,16 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
                 lines.append(
                     f"| {space} | {_fmt(m['threshold'])} ({m['percentile']:g}th) | {_fmt(m['fraction_below'])} | "
                     f"{m['num_flagged']}/{m['num_synthetic']} | {m['num_exact_copies']} | "
-                    f"{_fmt(m['syn_nn_distance_median'])} | {_fmt(m['test_nn_distance_median'])} |"
+                    f"{_fmt(m['syn_nn_distance_median'])} | {_fmt(m['test_nn_distance_median'])} | "
+                    f"{_fmt_data_copying(m.get('data_copying'))} |"
                 )
+        if any((memo.get(sp) or {}).get("data_copying") for sp in ("pixel", "feature")):
+            lines.append(
+                "\nData-copying C_T (Meehan et al., 2020): per k-means cell of the training images, a z-scored "
+                "Mann-Whitney U of synthetic vs held-out (validation) distances to the nearest training image, "
+                "averaged; about 0 = as far from the training images as new real images, < -3 = copying, "
+                "> 3 = under-fitting (samples farther away than real data)."
+            )
         lines.append(
             f"\nFlagged synthetic indices (union, drop before release): {memo.get('flagged_union', [])[:50]}"
             + (" …" if len(memo.get("flagged_union", [])) > 50 else "")
@@ -429,6 +437,14 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
             lines.append(f"![{title}]({f})")
     lines += ["", f"Bootstrap: {s['bootstrap']}.", f"Runtime {results.get('runtime_seconds', 'n/a')} s.", ""]
     return "\n".join(lines)
+
+
+def _fmt_data_copying(dc: Mapping[str, Any] | None) -> str:
+    if not dc:
+        return "n/a"
+    if dc.get("c_t") is None:
+        return f"n/a (no cell with {dc['min_per_cell']} samples)"
+    return f"{dc['c_t']:+.1f} ({dc['verdict']}; {dc['num_cells_used']}/{dc['num_cells']} cells)"
 
 
 def save_predictions(results: Mapping[str, Any], path: str | Path) -> Path:

@@ -1,8 +1,9 @@
 """Fidelity, diversity and privacy metrics for synthetic medical images: FID (standard Inception and in-domain),
-improved precision/recall, MS-SSIM diversity and a nearest-neighbour memorisation check."""
+improved precision/recall, MS-SSIM diversity, a nearest-neighbour memorisation check and the data-copying test."""
 
 from __future__ import annotations
 
+from .data_copying import DataCopyingResult, data_copying_test, kmeans
 from .diversity import MS_SSIM_WEIGHTS, ms_ssim_diversity, ms_ssim_settings
 from .fid import (
     FRECHET_METHODS,
@@ -24,13 +25,16 @@ __all__ = [
     "INCEPTION_FEATURE_DIMS",
     "MS_SSIM_WEIGHTS",
     "ClassifierFeatureExtractor",
+    "DataCopyingResult",
     "InceptionFeatureExtractor",
     "MemorizationResult",
     "compute_fid",
+    "data_copying_test",
     "extract_features",
     "feature_statistics",
     "frechet_distance",
     "frechet_distance_from_features",
+    "kmeans",
     "knn_radii",
     "locate_inception_weights",
     "memorization_check",

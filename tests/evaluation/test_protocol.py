@@ -85,6 +85,12 @@ def test_end_to_end_in_memory(tmp_path):
     syn_idx = len(syn) - 1
     assert syn_idx in res["memorization"]["pixel"]["exact_copy_indices"]
     assert syn_idx in res["memorization"]["flagged_union"]
+    # the data-copying test runs in both spaces against the validation split; 10 training images make one cell,
+    # and 10 validation images are too few for its 20-sample minimum: the statistic is reported as undetermined
+    for space in ("pixel", "feature"):
+        dc = res["memorization"][space]["data_copying"]
+        assert dc["heldout"] == "validation split" and dc["num_cells"] == 1
+        assert dc["c_t"] is None and dc["verdict"] == "undetermined"
     for f in ("results.json", "report.md", "auroc_bars.png", "roc_curves.png", "samples.png", "gradcam.png",
               "nearest_neighbours.png"):  # fmt: skip
         assert (tmp_path / f).stat().st_size > 0, f
@@ -96,6 +102,7 @@ def test_end_to_end_in_memory(tmp_path):
     assert "in_domain" in loaded["fidelity"] and "diversity_ms_ssim" in loaded["fidelity"]
     report = (tmp_path / "report.md").read_text()
     assert "real+syn+aug - real" in report and "Holm-adjusted P" in report
+    assert "data-copying C_T" in report and "n/a (no cell with 20 samples)" in report
     # no primary comparison declared: the single difference is its own family (Holm with m = 1 changes nothing)
     assert loaded["multiplicity"] == {**loaded["multiplicity"], "primary": None, "family": ["real+syn+aug - real"]}
     d = loaded["deltas"]["real+syn+aug - real"]["auroc"]
