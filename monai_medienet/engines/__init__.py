@@ -25,8 +25,9 @@ from .diffusion import (  # noqa: E402
     load_diffusion_generator,
     resolve_scale_factor,
 )
-from .generation import generate_synthetic  # noqa: E402
+from .generation import generate_synthetic, iter_generated_batches  # noqa: E402
 from .runner import run_trainer  # noqa: E402
+from .selection import find_checkpoint_snapshots, select_generator_checkpoint  # noqa: E402
 
 __all__ += [
     "AutocastInferer",
@@ -41,7 +42,10 @@ __all__ += [
     "latent_shape_for",
     "load_autoencoder",
     "load_diffusion_generator",
+    "find_checkpoint_snapshots",
     "generate_synthetic",
+    "iter_generated_batches",
     "resolve_scale_factor",
     "run_trainer",
+    "select_generator_checkpoint",
 ]

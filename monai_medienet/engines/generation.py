@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +13,9 @@ from tqdm.auto import tqdm
 from monai_medienet.utils import resolve_device
 
 from .amp import MixedPrecision
-from .diffusion import load_diffusion_generator
+from .diffusion import DiffusionGenerator, load_diffusion_generator
 
-__all__ = ["generate_synthetic"]
+__all__ = ["generate_synthetic", "iter_generated_batches"]
 
 
 def generate_synthetic(
@@ -95,33 +95,11 @@ def generate_synthetic(
     writer = SyntheticImageWriter(output_dir, gen.classes, fmt=fmt, overwrite=overwrite, provenance=settings)
     jobs = [(gen.classes.index(name), seed + i) for i, (name, _) in enumerate(
         (n, k) for n in wanted for k in range(num_per_class))]  # fmt: skip
-    scheduler = gen.make_sampler(sampler)
-    network = gen.network if dtype is None else gen.network.to(dtype=dtype)  # cast once, not once per batch
     written = 0
     bar = tqdm(total=len(jobs), desc="generating", disable=not progress)
-    for start in range(0, len(jobs), batch_size):
-        chunk = jobs[start : start + batch_size]
-        labels = torch.tensor([lab for lab, _ in chunk], dtype=torch.long)
-        noise = torch.stack(
-            [torch.randn(gen.latent_shape, generator=torch.Generator().manual_seed(s)) for _, s in chunk]
-        )
-        images = gen.inferer.sample(
-            network,
-            labels,
-            guidance_scale=guidance_scale,
-            num_inference_steps=num_inference_steps,
-            scheduler=scheduler,
-            noise=noise,
-            dtype=dtype,
-            progress=False,
-        )
-        images = images.float().clamp(0, 1).cpu()
-        if crop_size is not None:
-            crop = [int(c) for c in crop_size]
-            if len(crop) != images.ndim - 2 or any(c > s or c < 1 for c, s in zip(crop, images.shape[2:])):
-                raise ValueError(f"generate_synthetic: crop_size {crop} does not fit images {tuple(images.shape[2:])}.")
-            starts = [(s - c) // 2 for c, s in zip(crop, images.shape[2:])]
-            images = images[(slice(None), slice(None), *[slice(b, b + c) for b, c in zip(starts, crop)])]
+    for images, chunk in iter_generated_batches(
+        gen, jobs, guidance_scale, sampler, num_inference_steps, batch_size, dtype, crop_size
+    ):
         for img, (lab, s) in zip(images, chunk):
             writer.write(img, lab, s)
             written += 1
@@ -144,3 +122,68 @@ def generate_synthetic(
         f"seeds: {seed}..{seed + len(jobs) - 1}"
     )
     return summary
+
+
+def iter_generated_batches(
+    gen: DiffusionGenerator,
+    jobs: Sequence[tuple[int, int]],
+    guidance_scale: float = 2.0,
+    sampler: str = "ddim",
+    num_inference_steps: int = 50,
+    batch_size: int = 64,
+    dtype: torch.dtype | None = None,
+    crop_size: Sequence[int] | None = None,
+) -> Iterator[tuple[torch.Tensor, list[tuple[int, int]]]]:
+    """Sample images in batches, each from its own seeded noise (the loop behind :func:`generate_synthetic`).
+
+    Args:
+        gen: a loaded generator (:func:`~monai_medienet.engines.load_diffusion_generator`).
+        jobs: ``(class_index, seed)`` per image; the image's initial noise is drawn with ``seed``.
+        guidance_scale: classifier-free guidance scale.
+        sampler: sampler name for ``gen.make_sampler``.
+        num_inference_steps: solver steps.
+        batch_size: images per batch.
+        dtype: run the network in this dtype (the network is cast once); ``None`` = as loaded.
+        crop_size: centre-crop every image to this spatial size.
+
+    Yields:
+        ``(images (B, C, H, W) float32 in [0, 1] on CPU, the batch's jobs)``.
+
+    Raises:
+        ValueError: a crop larger than the images.
+    """
+    scheduler = gen.make_sampler(sampler)
+    network = gen.network if dtype is None else gen.network.to(dtype=dtype)  # cast once, not once per batch
+    for start in range(0, len(jobs), batch_size):
+        chunk = list(jobs[start : start + batch_size])
+        labels = torch.tensor([lab for lab, _ in chunk], dtype=torch.long)
+        noise = torch.stack(
+            [torch.randn(gen.latent_shape, generator=torch.Generator().manual_seed(s)) for _, s in chunk]
+        )
+        images = gen.inferer.sample(
+            network,
+            labels,
+            guidance_scale=guidance_scale,
+            num_inference_steps=num_inference_steps,
+            scheduler=scheduler,
+            noise=noise,
+            dtype=dtype,
+            progress=False,
+        )
+        images = images.float().clamp(0, 1).cpu()
+        if crop_size is not None:
+            images = center_crop(images, crop_size)
+        yield images, chunk
+
+
+def center_crop(images: torch.Tensor, crop_size: Sequence[int]) -> torch.Tensor:
+    """Centre-crop ``(B, C, *spatial)`` images to ``crop_size``.
+
+    Raises:
+        ValueError: when ``crop_size`` does not match the spatial dimensions or is larger than the images.
+    """
+    crop = [int(c) for c in crop_size]
+    if len(crop) != images.ndim - 2 or any(c > s or c < 1 for c, s in zip(crop, images.shape[2:], strict=True)):
+        raise ValueError(f"generate_synthetic: crop_size {crop} does not fit images {tuple(images.shape[2:])}.")
+    starts = [(s - c) // 2 for c, s in zip(crop, images.shape[2:], strict=True)]
+    return images[(slice(None), slice(None), *[slice(b, b + c) for b, c in zip(starts, crop, strict=True)])]

@@ -93,9 +93,15 @@ def _check_training_outputs(out: Path, classes: list[str]) -> None:
 def test_smoke_training_and_inference(bundle, classes, data_fixture, out_size, request, tmp_path, capsys):
     request.getfixturevalue(data_fixture)
     out = tmp_path / "run"
-    run_id(bundle, "training", ["train.yaml"], out)
+    run_id(bundle, "training", ["train.yaml"], out, diffusion_snapshot_every=1)
     _check_training_outputs(out, classes)
     run_id(bundle, "inference", ["inference.yaml"], out)
+    # one snapshot per epoch was kept; select_checkpoint scores both against the validation images
+    run_id(bundle, "select_checkpoint", ["inference.yaml"], out, selection_num_per_class=4, selection_min_per_cell=2)
+    selection = json.loads((out / "checkpoint_selection" / "checkpoint_selection.json").read_text())
+    assert [s["epoch"] for s in selection["scores"]] == [1, 2]
+    assert selection["selected"] in [s["checkpoint"] for s in selection["scores"]]
+    assert selection["settings"]["crop_size"] == (None if out_size == (32, 32) else list(out_size))
     manifest = (out / "synthetic" / "manifest.csv").read_text().splitlines()
     assert len(manifest) == 1 + 2 * len(classes)  # header + num_images_per_class (2) per class
     assert all(c in "\n".join(manifest) for c in classes)
@@ -103,7 +109,7 @@ def test_smoke_training_and_inference(bundle, classes, data_fixture, out_size, r
     assert Image.open(first).size == out_size
     printed = capsys.readouterr().out
     assert "autoencoder stage finished" in printed and "diffusion stage finished" in printed
-    assert "inference finished" in printed
+    assert "inference finished" in printed and "checkpoint selection" in printed
     # a finished stage is not trained again on a second call (resume=True): it is skipped
     run_id(bundle, "train_autoencoder", ["train.yaml"], out)
     assert "already complete" in capsys.readouterr().out
