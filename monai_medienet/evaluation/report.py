@@ -316,11 +316,13 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
             "same feature network.",
             "",
             "| run | seeds | arms | settings differing from the first run | in-domain FID (syn vs test) | in-domain "
-            "precision / recall | in-domain features | filters kept (median score pool → kept) |",
-            "|---|---|---|---|---|---|---|---|",
+            "precision / recall | in-domain features | filters kept (median score pool → kept) | pixel near-copies "
+            "| data-copying C_T (pixel) |",
+            "|---|---|---|---|---|---|---|---|---|---|",
         ]
         for src in merged:
             dom = (src.get("fidelity") or {}).get("in_domain") or {}
+            pix = (src.get("memorization") or {}).get("pixel") or {}
             pr = dom.get("precision_recall_synthetic_vs_test") or {}
             diff = {
                 k: v for k, v in src["settings_differing_from_first"].items() if k not in ("arms", "deltas", "seeds")
@@ -334,7 +336,8 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
                 + (f" (dropped: {', '.join(src['dropped_arms'])})" if src.get("dropped_arms") else "")
                 + f" | {diff or '-'} | "
                 f"{_fmt(dom.get('fid_synthetic_vs_test'), 1)} | {_fmt(pr.get('precision'))} / {_fmt(pr.get('recall'))} "
-                f"| {dom.get('extractor', '-')} | {filt or '-'} |"
+                f"| {dom.get('extractor', '-')} | {filt or '-'} | {_fmt_near_copies(pix)} | "
+                f"{_fmt_data_copying(pix.get('data_copying'))} |"
             )
     sf = results.get("synthetic_filter") or {}
     if sf:
@@ -437,6 +440,10 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
             lines.append(f"![{title}]({f})")
     lines += ["", f"Bootstrap: {s['bootstrap']}.", f"Runtime {results.get('runtime_seconds', 'n/a')} s.", ""]
     return "\n".join(lines)
+
+
+def _fmt_near_copies(pix: Mapping[str, Any]) -> str:
+    return f"{pix['num_flagged']}/{pix['num_synthetic']}" if "num_flagged" in pix else "n/a"
 
 
 def _fmt_data_copying(dc: Mapping[str, Any] | None) -> str:

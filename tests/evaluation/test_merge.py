@@ -58,6 +58,10 @@ def test_split_runs_merge_to_the_single_run_numbers(runs, tmp_path):
     _assert_same(d_merged, d_full)
     report = (tmp_path / "report.md").read_text()
     assert "## Merged runs" in report and str(root / "syn") in report
+    # each run's pool figures stay visible: the synthetic run's pixel near-copies and data-copying statistic
+    syn_pix = json.loads((root / "syn" / "results.json").read_text())["memorization"]["pixel"]
+    syn_row = next(line for line in report.splitlines() if line.startswith(f"| `{root / 'syn'}`"))
+    assert f"| {syn_pix['num_flagged']}/{syn_pix['num_synthetic']} |" in syn_row and "data_copying" in syn_pix
     saved = json.loads((tmp_path / "results.json").read_text())
     assert [s["tag"] for s in saved["merged_from"]] == ["", ""]
     assert (tmp_path / "predictions.npz").is_file() and (tmp_path / "auroc_bars.png").is_file()
