@@ -157,6 +157,7 @@ def select_generator_checkpoint(
                 "c_t": res.c_t if math.isfinite(res.c_t) else None,
                 "verdict": res.verdict,
                 "global_z": res.global_z,
+                "global_auc": res.global_auc,
                 "num_cells_used": res.num_cells_used,
                 "num_cells": res.num_cells,
             }

@@ -72,12 +72,16 @@ def kmeans(
     return c.numpy(), labels.numpy()
 
 
-def _mann_whitney_z(gen_d: np.ndarray, held_d: np.ndarray) -> float:
-    """z-score of U = #{(g, h): d_g > d_h} + 0.5 #{ties}; negative when the generated distances are smaller."""
-    m, n = len(gen_d), len(held_d)
+def _mann_whitney_u(gen_d: np.ndarray, held_d: np.ndarray) -> float:
+    """U = #{(g, h): d_g > d_h} + 0.5 #{ties}."""
     ranks = rankdata(np.concatenate([gen_d, held_d]))
-    u = float(ranks[:m].sum() - m * (m + 1) / 2.0)
-    return (u - m * n / 2.0) / float(np.sqrt(m * n * (m + n + 1) / 12.0))
+    return float(ranks[: len(gen_d)].sum() - len(gen_d) * (len(gen_d) + 1) / 2.0)
+
+
+def _mann_whitney_z(gen_d: np.ndarray, held_d: np.ndarray) -> float:
+    """z-score of U; negative when the generated distances are smaller."""
+    m, n = len(gen_d), len(held_d)
+    return (_mann_whitney_u(gen_d, held_d) - m * n / 2.0) / float(np.sqrt(m * n * (m + n + 1) / 12.0))
 
 
 @dataclass
@@ -91,6 +95,9 @@ class DataCopyingResult:
         min_per_cell: that minimum.
         heldout_mass_used: fraction of the held-out samples that fall in the used cells.
         global_z: the same z-score over all samples in one cell (no localisation).
+        global_auc: ``U / (Nq Np)`` over all samples, the probability that a synthetic image is farther from the
+            training set than a held-out one (0.5: as far; < 0.5: closer). Unlike the z-scores it does not grow
+            with the sample sizes, so it compares pools of different sizes.
         cell_z: z-score per used cell.
         cell_heldout_fraction: held-out fraction per used cell (the weights).
         cell_generated_fraction: generated fraction per used cell.
@@ -102,6 +109,7 @@ class DataCopyingResult:
     min_per_cell: int
     heldout_mass_used: float
     global_z: float
+    global_auc: float
     cell_z: list[float] = field(repr=False)
     cell_heldout_fraction: list[float] = field(repr=False)
     cell_generated_fraction: list[float] = field(repr=False)
@@ -182,6 +190,7 @@ def data_copying_test(
         min_per_cell=int(min_per_cell),
         heldout_mass_used=float(np.sum(w_ho)) if zs else 0.0,
         global_z=_mann_whitney_z(gen_d, ho_d),
+        global_auc=_mann_whitney_u(gen_d, ho_d) / (len(gen_d) * len(ho_d)),
         cell_z=[float(z) for z in zs],
         cell_heldout_fraction=[float(w) for w in w_ho],
         cell_generated_fraction=[float(w) for w in w_gen],

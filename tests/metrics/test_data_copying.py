@@ -48,6 +48,7 @@ def test_data_copying_reads_copying_neither_and_underfitting():
     res_fresh = data_copying_test(fresh, train, heldout, num_cells=6)
     res_far = data_copying_test(blurred, train, heldout, num_cells=6)
     assert res_copy.c_t < -3 and res_copy.verdict == "copying"
+    assert res_copy.global_auc < 0.1 and abs(res_fresh.global_auc - 0.5) < 0.05 and res_far.global_auc > 0.7
     assert abs(res_fresh.c_t) < 3 and res_fresh.verdict == "neither"
     assert res_far.c_t > 3 and res_far.verdict == "underfitting"
     assert res_fresh.num_cells == 6 and 1 <= res_fresh.num_cells_used <= 6
