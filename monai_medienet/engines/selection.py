@@ -13,6 +13,7 @@ import json
 import math
 import os
 import re
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -164,9 +165,21 @@ def select_generator_checkpoint(
         )
     finite = [s for s in scores if s["c_t"] is not None]
     best = min(finite, key=lambda s: abs(s["c_t"])) if finite else None
+    note = None
+    if best is not None and best["verdict"] != "neither":
+        note = (
+            f"even the best snapshot (iteration {best['iteration']}) is {best['verdict']} (C_T {best['c_t']:+.2f}): "
+            + (
+                "train longer or keep later snapshots"
+                if best["verdict"] == "underfitting"
+                else "keep earlier snapshots or regularise the generator"
+            )
+        )
+        warnings.warn(f"select_generator_checkpoint: {note}.", stacklevel=2)
     out = {
         "selected": best["checkpoint"] if best else None,
         "criterion": "smallest |C_T| (pixel space, held-out real images; Meehan et al. 2020)",
+        "note": note,
         "scores": scores,
         "settings": {
             "num_per_class": int(num_per_class),

@@ -56,6 +56,13 @@ def test_selection_prefers_the_generator_that_does_not_copy(two_checkpoints, tmp
     assert by_it[20]["verdict"] == "copying" and by_it[20]["c_t"] < -3
     assert abs(by_it[10]["c_t"]) < 3 and by_it[10]["verdict"] == "neither"
     assert out["selected"] == str(a)
+    assert out["note"] is None
+    # scoring only the copying generator: it is selected (the only one), with a warning that says where to look
+    with pytest.warns(UserWarning, match="copying .* keep earlier snapshots"):
+        only_b = select_generator_checkpoint(
+            [b], train, heldout, num_per_class=n, num_inference_steps=STEPS, num_cells=1, progress=False
+        )
+    assert only_b["selected"] == str(b) and "keep earlier snapshots" in only_b["note"]
     saved = json.loads((tmp_path / "sel" / "checkpoint_selection.json").read_text())
     assert saved["selected"] == str(a) and saved["settings"]["num_heldout"] == 2 * n
     assert (tmp_path / "sel" / "checkpoint_selection.png").stat().st_size > 0
@@ -63,11 +70,12 @@ def test_selection_prefers_the_generator_that_does_not_copy(two_checkpoints, tmp
 
 def test_selection_crops_real_and_synthetic_alike_and_checks_shapes(two_checkpoints):
     a, _ = two_checkpoints
-    real = torch.rand(60, 1, 16, 16)
-    out = select_generator_checkpoint(
-        [a], real, real.flip(0), num_per_class=30, num_inference_steps=2, crop_size=(12, 12), num_cells=1,
-        progress=False,
-    )  # fmt: skip
+    real = torch.rand(60, 1, 16, 16)  # uniform noise: an untrained generator's samples are far from it
+    with pytest.warns(UserWarning, match="underfitting .* train longer"):
+        out = select_generator_checkpoint(
+            [a], real, real.flip(0), num_per_class=30, num_inference_steps=2, crop_size=(12, 12), num_cells=1,
+            progress=False,
+        )  # fmt: skip
     assert out["settings"]["crop_size"] == [12, 12] and out["scores"][0]["num_cells"] == 1
     with pytest.raises(ValueError, match="same shape"):
         select_generator_checkpoint([a], torch.rand(60, 1, 8, 8), torch.rand(60, 1, 8, 8), num_per_class=2,
