@@ -428,7 +428,8 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
                 "\nData-copying C_T (Meehan et al., 2020): per k-means cell of the training images, a z-scored "
                 "Mann-Whitney U of synthetic vs held-out (validation) distances to the nearest training image, "
                 "averaged; about 0 = as far from the training images as new real images, < -3 = copying, "
-                "> 3 = under-fitting (samples farther away than real data)."
+                "> 3 = under-fitting (samples farther away than real data). P(farther): probability that a synthetic "
+                "image is farther from the training set than a held-out one (0.5 = as far; does not grow with n)."
             )
         lines.append(
             f"\nFlagged synthetic indices (union, drop before release): {memo.get('flagged_union', [])[:50]}"
@@ -451,7 +452,8 @@ def _fmt_data_copying(dc: Mapping[str, Any] | None) -> str:
         return "n/a"
     if dc.get("c_t") is None:
         return f"n/a (no cell with {dc['min_per_cell']} samples)"
-    return f"{dc['c_t']:+.1f} ({dc['verdict']}; {dc['num_cells_used']}/{dc['num_cells']} cells)"
+    auc = f"; P(farther) {dc['global_auc']:.2f}" if "global_auc" in dc else ""
+    return f"{dc['c_t']:+.1f} ({dc['verdict']}; {dc['num_cells_used']}/{dc['num_cells']} cells{auc})"
 
 
 def save_predictions(results: Mapping[str, Any], path: str | Path) -> Path:
