@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from monai.transforms import CenterSpatialCrop
 from tqdm.auto import tqdm
 
 from monai_medienet.utils import resolve_device
@@ -185,5 +186,8 @@ def center_crop(images: torch.Tensor, crop_size: Sequence[int]) -> torch.Tensor:
     crop = [int(c) for c in crop_size]
     if len(crop) != images.ndim - 2 or any(c > s or c < 1 for c, s in zip(crop, images.shape[2:], strict=True)):
         raise ValueError(f"generate_synthetic: crop_size {crop} does not fit images {tuple(images.shape[2:])}.")
-    starts = [(s - c) // 2 for c, s in zip(crop, images.shape[2:], strict=True)]
-    return images[(slice(None), slice(None), *[slice(b, b + c) for b, c in zip(starts, crop, strict=True)])]
+    b, c = images.shape[:2]
+    # MONAI's crop treats the first axis as channels: fold batch and channels into it
+    out = CenterSpatialCrop(crop)(images.reshape(b * c, *images.shape[2:]))
+    out = out.as_tensor() if hasattr(out, "as_tensor") else torch.as_tensor(out)
+    return out.reshape(b, c, *crop)
