@@ -244,9 +244,8 @@ def merge_evaluations(
         "arms": arms,
         "deltas": merged_deltas,
         "multiplicity": multiplicity,
-        "fidelity": {},
-        "memorization": {},
-        "synthetic_filter": {},
+        # pooled seeds share one synthetic pool: its figures (first run's) stay, so a later merge still shows them
+        **{k: dict(first.get(k) or {}) if pool_seeds else {} for k in ("fidelity", "memorization", "synthetic_filter")},
         "merged_from": sources,
         "runtime_seconds": round(runtime, 1),
         "artifacts": {"test_labels": labels, "probs": probs},

@@ -181,6 +181,13 @@ def test_pool_seeds_equals_one_run_over_all_seeds(runs, tmp_path):
         assert [r["seed"] for r in pooled["arms"][arm]["runs"]] == [0, 1, 2]
     _assert_same(pooled["deltas"]["real+syn+aug - real"], single["deltas"]["real+syn+aug - real"])
     assert "Seeds pooled" in (tmp_path / "report.md").read_text()
+    # the pool's figures come along (first run's), so merging the pooled run again still shows them
+    first = json.loads((root / "full" / "results.json").read_text())
+    assert pooled["memorization"]["pixel"]["num_flagged"] == first["memorization"]["pixel"]["num_flagged"]
+    assert pooled["fidelity"].keys() == first["fidelity"].keys()
+    saved = json.loads((tmp_path / "results.json").read_text())  # what a later merge of this folder reads
+    assert saved["memorization"]["pixel"]["num_flagged"] == first["memorization"]["pixel"]["num_flagged"]
+    assert "| pixel |" in (tmp_path / "report.md").read_text()
     # an arm missing from one run is dropped, and said so
     partial = merge_evaluations([root / "base", root / "s2"], pool_seeds=True)
     assert list(partial["arms"]) == ["real"] and partial["merged_from"][1]["dropped_arms"] == ["real+syn+aug"]
