@@ -109,9 +109,10 @@ def select_generator_checkpoint(
         progress: progress bar over checkpoints.
 
     Returns:
-        ``{"selected": path, "criterion", "scores": [{"checkpoint", "iteration", "epoch", "c_t", "verdict",
-        "global_z", "num_cells_used", "num_cells"}, ...], "settings"}``; ``selected`` is ``None`` when no checkpoint
-        has a finite statistic.
+        ``{"selected": path, "criterion", "note", "scores": [{"checkpoint", "iteration", "epoch", "c_t", "verdict",
+        "global_z", "global_auc", "num_cells_used", "num_cells"}, ...], "settings"}``; ``selected`` is ``None`` when
+        no checkpoint has a finite statistic; ``note`` (also warned) says which way to look when even the selected
+        snapshot copies or under-fits.
 
     Raises:
         ValueError: for no checkpoints, ``num_per_class < 1``, or real images whose shape differs from the samples'.
@@ -120,10 +121,7 @@ def select_generator_checkpoint(
         raise ValueError("select_generator_checkpoint: checkpoints must not be empty.")
     if num_per_class < 1:
         raise ValueError(f"select_generator_checkpoint: num_per_class must be >= 1, got {num_per_class}.")
-    train = torch.as_tensor(np.asarray(train_images) if not isinstance(train_images, torch.Tensor) else train_images)
-    held = torch.as_tensor(
-        np.asarray(heldout_images) if not isinstance(heldout_images, torch.Tensor) else heldout_images
-    )
+    train, held = torch.as_tensor(train_images), torch.as_tensor(heldout_images)
     if crop_size is not None:
         train, held = center_crop(train.float(), crop_size), center_crop(held.float(), crop_size)
     dev = resolve_device(device)

@@ -42,7 +42,7 @@ def kmeans(
     Raises:
         ValueError: when ``num_clusters`` is outside ``[1, N]``.
     """
-    pts = torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x).reshape(len(x), -1).double()
+    pts = torch.as_tensor(x).reshape(len(x), -1).double()
     n = len(pts)
     if not 1 <= int(num_clusters) <= n:
         raise ValueError(f"kmeans: num_clusters must be in [1, {n}], got {num_clusters}.")
@@ -157,9 +157,7 @@ def data_copying_test(
     Raises:
         ValueError: for fewer than 2 samples in a set, ``num_cells`` outside ``[1, Nt]`` or ``min_per_cell < 1``.
     """
-    gen = torch.as_tensor(np.asarray(generated) if not isinstance(generated, torch.Tensor) else generated)
-    tr = torch.as_tensor(np.asarray(train) if not isinstance(train, torch.Tensor) else train)
-    ho = torch.as_tensor(np.asarray(heldout) if not isinstance(heldout, torch.Tensor) else heldout)
+    gen, tr, ho = torch.as_tensor(generated), torch.as_tensor(train), torch.as_tensor(heldout)
     if min(len(gen), len(tr), len(ho)) < 2:
         raise ValueError(
             f"data_copying_test: every set needs >= 2 samples, got generated={len(gen)}, train={len(tr)}, "
@@ -173,8 +171,8 @@ def data_copying_test(
     gen_d, _ = nearest_neighbours(gen, tr)
     ho_d, _ = nearest_neighbours(ho, tr)
     centres, _ = kmeans(tr, k, seed=seed)
-    gen_cell = nearest_neighbours(gen, centres.reshape(k, *tr.shape[1:]))[1]
-    ho_cell = nearest_neighbours(ho, centres.reshape(k, *tr.shape[1:]))[1]
+    gen_cell = nearest_neighbours(gen, centres)[1]  # nearest_neighbours flattens the samples
+    ho_cell = nearest_neighbours(ho, centres)[1]
     zs, w_ho, w_gen = [], [], []
     for c in range(k):
         g_in, h_in = gen_d[gen_cell == c], ho_d[ho_cell == c]
