@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from monai.data import Dataset
@@ -20,8 +21,13 @@ def mix_real_synthetic(
     label_key: str = "label",
     synthetic_key: str | None = "synthetic",
     shuffle: bool = True,
+    class_ratios: Mapping[Any, float] | None = None,
 ) -> list[dict]:
     """All real items plus ``round(ratio * len(real_items))`` synthetic items drawn without replacement.
+
+    With ``class_ratios`` the synthetic count is set per class instead: ``round(class_ratios[c] * n_real[c])`` items
+    of class ``c`` (e.g. ``{0: 1.0, 1: 0.0}`` adds synthetic images of class 0 only, 1:1 to its real images), and
+    ``ratio`` / ``class_balanced`` are ignored.
 
     Args:
         real_items: real data dicts (all kept).
@@ -33,13 +39,15 @@ def mix_real_synthetic(
         label_key: label key.
         synthetic_key: key set to 1 on synthetic and 0 on real items in the output copies (``None``: don't add).
         shuffle: shuffle the combined list (else real items first, then synthetic).
+        class_ratios: per-class synthetic:real ratios keyed by label (every label of ``real_items`` must have one;
+            ``None``: use ``ratio`` and ``class_balanced``).
 
     Returns:
         New list of shallow-copied dicts.
 
     Raises:
-        ValueError: ``ratio < 0``, or the pool has fewer synthetic items of a class than needed (message gives the
-            class, needed and available counts).
+        ValueError: ``ratio < 0``, a negative or missing entry of ``class_ratios``, or the pool has fewer synthetic
+            items of a class than needed (message gives the class, needed and available counts).
     """
     if ratio < 0:
         raise ValueError(f"mix_real_synthetic: ratio must be >= 0, got {ratio}.")
@@ -48,7 +56,15 @@ def mix_real_synthetic(
     labels = sorted(real_counts)
     n_syn = int(round(ratio * len(real_items)))
     need: dict = {}
-    if n_syn > 0 and labels:
+    if class_ratios is not None:
+        missing = [lb for lb in labels if lb not in class_ratios]
+        if missing or any(float(r) < 0 for r in class_ratios.values()):
+            raise ValueError(
+                f"mix_real_synthetic: class_ratios must give a ratio >= 0 for every real label {labels}, got "
+                f"{dict(class_ratios)}."
+            )
+        need = {lb: int(round(float(class_ratios[lb]) * real_counts[lb])) for lb in labels}
+    elif n_syn > 0 and labels:
         if class_balanced:
             shares = np.full(len(labels), n_syn / len(labels))
         else:
@@ -66,7 +82,8 @@ def mix_real_synthetic(
         if n > len(pool[lb]):
             raise ValueError(
                 f"mix_real_synthetic: need {n} synthetic items of class {lb} (ratio={ratio}, "
-                f"class_balanced={class_balanced}) but the pool has {len(pool[lb])}; generate more or lower ratio."
+                f"class_balanced={class_balanced}, class_ratios={class_ratios}) but the pool has {len(pool[lb])}; "
+                "generate more or lower the ratio."
             )
         if n:
             chosen.extend(int(i) for i in rng.choice(pool[lb], size=n, replace=False))
@@ -101,6 +118,7 @@ class MixedDataset(Dataset):
         class_balanced: see :func:`mix_real_synthetic`.
         label_key: label key.
         synthetic_key: key marking synthetic items (1) vs real (0).
+        class_ratios: per-class synthetic:real ratios (see :func:`mix_real_synthetic`; overrides ``ratio``).
     """
 
     def __init__(
@@ -113,6 +131,7 @@ class MixedDataset(Dataset):
         class_balanced: bool = True,
         label_key: str = "label",
         synthetic_key: str | None = "synthetic",
+        class_ratios: Mapping[Any, float] | None = None,
     ) -> None:
         self.real_items = list(real_items)
         self.synthetic_items = list(synthetic_items)
@@ -121,6 +140,7 @@ class MixedDataset(Dataset):
             "class_balanced": class_balanced,
             "label_key": label_key,
             "synthetic_key": synthetic_key,
+            "class_ratios": class_ratios,
         }
         self.seed = int(seed)
         self.epoch = 0

@@ -37,6 +37,7 @@ from monai_medienet.metrics import (
     data_copying_test,
     extract_features,
     frechet_distance_from_features,
+    label_fidelity,
     memorization_check,
     ms_ssim_diversity,
     precision_recall,
@@ -126,6 +127,9 @@ class EvaluationConfig:
         bn_recalibration_batches: re-estimate BatchNorm statistics from this many training batches before every
             validation (see :func:`~monai_medienet.evaluation.recalibrate_batchnorm`; 0 = off).
         synthetic_ratio: synthetic:real count in ``real+syn`` arms (1.0 = 1:1); the ``syn`` arm uses the same count.
+        synthetic_class_ratios: per-class synthetic:real ratios, one per class in class order (e.g. ``[1.0, 0.0]``:
+            synthetic images of class 0 only, as many as its real images); overrides ``synthetic_ratio`` and
+            ``class_balanced`` (see :func:`~monai_medienet.data.mix_real_synthetic`). ``None``: off.
         filter_keep_fraction: ``filter``/``realism`` arms: fraction of the synthetic pool kept per class (the most
             label-consistent / most realistic images by the filter classifier), in ``(0, 1]``.
         realism_k: ``realism`` arms: k of the real k-NN manifold (per class) of the realism score.
@@ -177,6 +181,7 @@ class EvaluationConfig:
     patience: int = 5
     bn_recalibration_batches: int = 8
     synthetic_ratio: float = 1.0
+    synthetic_class_ratios: Sequence[float] | None = None
     filter_keep_fraction: float = 0.5
     realism_k: int = 3
     class_balanced: bool = True
@@ -216,6 +221,13 @@ class EvaluationConfig:
             raise ValueError(f"EvaluationConfig: k_per_class must be >= 1 or None, got {self.k_per_class}.")
         if self.synthetic_ratio < 0:
             raise ValueError(f"EvaluationConfig: synthetic_ratio must be >= 0, got {self.synthetic_ratio}.")
+        if self.synthetic_class_ratios is not None:
+            self.synthetic_class_ratios = [float(r) for r in self.synthetic_class_ratios]
+            if not self.synthetic_class_ratios or min(self.synthetic_class_ratios) < 0:
+                raise ValueError(
+                    "EvaluationConfig: synthetic_class_ratios must be a non-empty list of ratios >= 0, got "
+                    f"{self.synthetic_class_ratios}."
+                )
         if not 0.0 < float(self.filter_keep_fraction) <= 1.0:
             raise ValueError(
                 f"EvaluationConfig: filter_keep_fraction must be in (0, 1], got {self.filter_keep_fraction}."
@@ -435,6 +447,14 @@ def run_evaluation(
     device = resolve_device(cfg.device)
     splits, class_names = _resolve_real(real, classes)
     num_classes = len(class_names)
+    class_ratios = None
+    if cfg.synthetic_class_ratios is not None:
+        if len(cfg.synthetic_class_ratios) != num_classes:
+            raise ValueError(
+                f"run_evaluation: synthetic_class_ratios {cfg.synthetic_class_ratios} must have one ratio per class "
+                f"({num_classes}: {class_names})."
+            )
+        class_ratios = dict(enumerate(cfg.synthetic_class_ratios))
     needs_syn = any(parse_arm(a)["syn"] for a in cfg.arms)
     synthetic_items = list(synthetic_items or [])
     if needs_syn and not synthetic_items:
@@ -581,8 +601,14 @@ def run_evaluation(
             if spec["syn"]:
                 pool = filtered_items[token] if token is not None else syn_items
                 mixed = mix_real_synthetic(
-                    real_items, pool, ratio=cfg.synthetic_ratio, seed=seed, class_balanced=cfg.class_balanced
+                    real_items,
+                    pool,
+                    ratio=cfg.synthetic_ratio,
+                    seed=seed,
+                    class_balanced=cfg.class_balanced,
+                    class_ratios=class_ratios,
                 )
+                n_syn_total = sum(1 for it in mixed if it["synthetic"] == 1)
                 train_items = mixed if spec["real"] else [it for it in mixed if it["synthetic"] == 1]
             else:
                 train_items = list(real_items)
@@ -639,16 +665,16 @@ def run_evaluation(
     if syn_filter:
         artifacts["synthetic_filter"] = artifacts_filter
     # in-domain features: the first arm without synthetic data, else the filter classifier (also real data only)
-    feat_net, feat_desc = None, None
+    feat_model, feat_desc = None, None
     if real_arm is not None:
-        feat_net, feat_desc = ClassifierFeatureExtractor(keep[real_arm]), f"the {real_arm!r} classifier (first seed)"
+        feat_model, feat_desc = keep[real_arm], f"the {real_arm!r} classifier (first seed)"
     elif filter_net is not None:
-        feat_net, feat_desc = ClassifierFeatureExtractor(filter_net), filter_desc
+        feat_model, feat_desc = filter_net, filter_desc
     elif cfg.feature_classifier and len(y_sy) > 1:
         # same recipe and seed as a 'real' arm would use, so the features match a run that has that arm
         feat_model = _train(list(real_items), False, cfg.seeds[0], "feature classifier (real)").network.cpu()
-        feat_net = ClassifierFeatureExtractor(feat_model)
         feat_desc = f"a 'real' classifier trained for the in-domain features (seed {cfg.seeds[0]})"
+    feat_net = ClassifierFeatureExtractor(feat_model) if feat_model is not None else None
     if len(y_sy) > 1:
         f_tr = f_te = f_va = f_sy = None
         if feat_net is not None:
@@ -660,6 +686,14 @@ def run_evaluation(
             fidelity = _fidelity(cfg, device, x_sy, y_sy, x_tr, y_tr, x_va, x_te, y_te, class_names, f_sy, f_va, f_te)
             if "in_domain" in fidelity:
                 fidelity["in_domain"]["extractor"] = f"penultimate layer of {feat_desc}"
+            if feat_model is not None:
+                p_sy, _ = predict_proba(feat_model, syn_items, cfg.batch_size, device, cfg.bf16)
+                p_te, _ = predict_proba(feat_model, test_items, cfg.batch_size, device, cfg.bf16)
+                fidelity["label"] = {
+                    "classifier": feat_desc,
+                    "reference_split": "test",
+                    **label_fidelity(p_sy, y_sy, class_names, p_te, y_te),
+                }
         pix = memorization_check(x_sy, x_tr, x_te, cfg.memorization_percentile, space="pixel")
         memo["pixel"] = pix.summary()
         memo["pixel"]["data_copying"] = _data_copying(x_sy, x_tr, x_va)

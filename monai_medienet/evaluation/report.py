@@ -243,6 +243,10 @@ def _plot_gradcam(results: Mapping[str, Any], path: Path) -> Path | None:
 def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
     s = results["settings"]
     conf = int(100 * s["confidence"])
+    if s.get("synthetic_class_ratios") is not None:
+        ratio_text = f"Synthetic:real ratio per class {s['synthetic_class_ratios']}"
+    else:
+        ratio_text = f"Synthetic:real ratio {s['synthetic_ratio']} (class balanced {s['class_balanced']})"
     lines = [
         "# MedIENet augmentation evaluation",
         "",
@@ -252,7 +256,7 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
         f"Classifier {s['classifier']} from scratch, {s['max_steps']} steps (same budget every arm), batch "
         f"{s['batch_size']}, Adam lr {s['lr']}, early stopping on real val AUROC every {s['val_interval']} steps "
         f"(patience {s['patience']}), seeds {results['seeds']}, bf16 {s['bf16']}, device {s['device']}.",
-        f"Synthetic:real ratio {s['synthetic_ratio']} (class balanced {s['class_balanced']}); "
+        f"{ratio_text}; "
         f"augmentation: rotation ±{s['rotate_degrees']}°, crop scale {s['crop_scale']}, intensity jitter "
         f"{s['intensity_jitter']}, flip axes {s['flip_axes'] or 'none'}.",
         "Leakage check: "
@@ -390,6 +394,25 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
                 f"| precision | {_fmt(ps['precision'])} | {_fmt(pr['precision'])} |",
                 f"| recall | {_fmt(ps['recall'])} | {_fmt(pr['recall'])} |",
             ]
+        lab = fid.get("label")
+        if lab:
+            ref = lab.get("reference") or {}
+            lines += [
+                "",
+                f"Label fidelity per class ({lab['classifier']}; reference: real {lab.get('reference_split', 'test')} "
+                "images of the class):",
+                "",
+                "| class | synthetic n | synthetic accuracy | synthetic mean P(own label) | real accuracy | "
+                "real mean P(own label) | gap in P(own label) |",
+                "|---|---|---|---|---|---|---|",
+            ]
+            for c, e in lab["synthetic"].items():
+                r = ref.get(c, {})
+                lines.append(
+                    f"| {c} | {e['n']} | {_fmt(e.get('accuracy'))} | {_fmt(e.get('mean_prob_own_label'))} | "
+                    f"{_fmt(r.get('accuracy'))} | {_fmt(r.get('mean_prob_own_label'))} | "
+                    f"{_fmt((lab.get('gap') or {}).get(c))} |"
+                )
         div = fid.get("diversity_ms_ssim")
         if div:
             lines += [

@@ -1,5 +1,6 @@
 """Fidelity, diversity and privacy metrics for synthetic medical images: FID (standard Inception and in-domain),
-improved precision/recall, MS-SSIM diversity, a nearest-neighbour memorisation check and the data-copying test."""
+improved precision/recall, MS-SSIM diversity, per-class label fidelity, a nearest-neighbour memorisation check and the
+data-copying test."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from .fid import (
     frechet_distance_from_features,
     locate_inception_weights,
 )
+from .label_fidelity import label_fidelity
 from .memorization import MemorizationResult, memorization_check, nearest_neighbours
 from .precision_recall import knn_radii, precision_recall, realism_score
 
@@ -35,6 +37,7 @@ __all__ = [
     "frechet_distance",
     "frechet_distance_from_features",
     "kmeans",
+    "label_fidelity",
     "knn_radii",
     "locate_inception_weights",
     "memorization_check",

@@ -43,6 +43,23 @@ def test_mix_errors_when_pool_too_small():
         mix_real_synthetic([], [], ratio=-1)
 
 
+def test_mix_per_class_ratios():
+    real, syn = _items((30, 10), "r"), _items((50, 50), "s")
+    only0 = mix_real_synthetic(real, syn, ratio=5.0, class_balanced=False, class_ratios={0: 1.0, 1: 0.0})
+    assert Counter(it["label"] for it in only0 if it["synthetic"]) == {0: 30}  # ratio / class_balanced ignored
+    half = mix_real_synthetic(real, syn, class_ratios={0: 0.5, 1: 2.0}, seed=3)
+    assert Counter(it["label"] for it in half if it["synthetic"]) == {0: 15, 1: 20}
+    assert len(mix_real_synthetic(real, syn, class_ratios={0: 0.0, 1: 0.0})) == 40
+    with pytest.raises(ValueError, match=r"class_ratios must give a ratio >= 0 for every real label \[0, 1\]"):
+        mix_real_synthetic(real, syn, class_ratios={0: 1.0})
+    with pytest.raises(ValueError, match="class_ratios must give"):
+        mix_real_synthetic(real, syn, class_ratios={0: 1.0, 1: -0.5})
+    with pytest.raises(ValueError, match="need 60 synthetic items of class 0"):
+        mix_real_synthetic(real, syn, class_ratios={0: 2.0, 1: 0.0})
+    ds = MixedDataset(real, syn, class_ratios={0: 0.0, 1: 1.0})
+    assert Counter(it["label"] for it in ds.data if it["synthetic"]) == {1: 10}
+
+
 def test_mixed_dataset_is_a_drop_in_dataset_and_redraws_per_epoch():
     real, syn = _items((6, 6), "r"), _items((20, 20), "s")
     ds = MixedDataset(real, syn, transform=image_preprocessing((8, 8), intensity="dtype"), ratio=0.5, seed=0)

@@ -37,6 +37,9 @@ def test_config_validation():
         EvaluationConfig(arms=["real", "real+aug"], primary=["real", "real"])
     with pytest.raises(ValueError, match="deltas"):
         EvaluationConfig(deltas=[["real", "real+aug", "syn"]])
+    for bad in ([], [1.0, -0.1]):
+        with pytest.raises(ValueError, match="synthetic_class_ratios"):
+            EvaluationConfig(synthetic_class_ratios=bad)
     cfg = EvaluationConfig(arms=["real", "real+aug"], primary=["real+aug", "real"])
     assert cfg.deltas[0] == ["real+aug", "real"]  # a primary comparison is always reported
 
@@ -305,3 +308,26 @@ def test_synthetic_arms_alone_train_a_real_classifier_for_in_domain_features():
     res_off = run_evaluation(splits, syn, **_fast(arms=["real+syn+aug"], gradcam_images=0, feature_classifier=False))
     assert "in_domain" not in res_off["fidelity"] and "diversity_ms_ssim" in res_off["fidelity"]
     assert "pixel" in res_off["memorization"] and "feature" not in res_off["memorization"]
+
+
+def test_per_class_synthetic_ratios_and_label_fidelity(tmp_path):
+    # synthetic images of class 0 only (as many as its real images); the report names the per-class ratios and
+    # shows how the real classifier sees each class of the synthetic pool next to real test images of that class
+    splits, syn = _random_splits()
+    res = run_evaluation(
+        splits, syn, output_dir=tmp_path, classes=["neg", "pos"],
+        **_fast(arms=["real", "real+syn+aug"], synthetic_class_ratios=[1.0, 0.0], gradcam_images=0),
+    )  # fmt: skip
+    run = res["arms"]["real+syn+aug"]["runs"][0]
+    assert run["n_train_synthetic"] == 12 and run["n_synthetic_requested"] == 12 and run["n_train_real"] == 24
+    lab = res["fidelity"]["label"]
+    assert lab["classifier"] == "the 'real' classifier (first seed)" and lab["reference_split"] == "test"
+    assert lab["synthetic"]["neg"]["n"] == 12 and lab["reference"]["pos"]["n"] == 10
+    # the reference figures are the real arm's own test predictions (first seed)
+    p_real = res["artifacts"]["probs"]["real"][0]
+    y_te = res["artifacts"]["test_labels"]
+    assert lab["reference"]["pos"]["mean_prob_own_label"] == pytest.approx(p_real[y_te == 1, 1].mean())
+    report = (tmp_path / "report.md").read_text()
+    assert "Synthetic:real ratio per class [1.0, 0.0]" in report and "Label fidelity per class" in report
+    with pytest.raises(ValueError, match="one ratio per class"):
+        run_evaluation(splits, syn, **_fast(arms=["real+syn"], synthetic_class_ratios=[1.0, 0.0, 1.0]))
