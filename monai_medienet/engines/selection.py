@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from monai_medienet.metrics import data_copying_test
+from monai_medienet.metrics import DataCopyingTest
 from monai_medienet.utils import resolve_device
 
 from .amp import MixedPrecision
@@ -34,32 +34,40 @@ __all__ = ["find_checkpoint_snapshots", "select_generator_checkpoint"]
 _SNAPSHOT = re.compile(r"_iter(\d+)\.pt$")
 
 
-def find_checkpoint_snapshots(checkpoint_dir: str | os.PathLike, name: str = "diffusion") -> list[Path]:
+def find_checkpoint_snapshots(
+    checkpoint_dir: str | os.PathLike, name: str = "diffusion", min_iteration: int = 0
+) -> list[Path]:
     """The snapshots ``<name>_iter<N>.pt`` that ``TrainingCheckpointSaver(n_saved > 0)`` kept, in training order,
     plus the latest ``<name>.pt`` when it is newer than every snapshot.
 
     Args:
         checkpoint_dir: the training run's checkpoint directory.
         name: the checkpointer's file stem.
+        min_iteration: leave out checkpoints of earlier training iterations (e.g. score only the second half of a run
+            whose first half is known to under-fit).
 
     Returns:
         Paths ordered by iteration.
 
     Raises:
-        FileNotFoundError: when there is no checkpoint at all.
+        FileNotFoundError: when there is no checkpoint at all, or none at or after ``min_iteration``.
     """
     root = Path(checkpoint_dir)
     snaps = sorted(
         (int(m.group(1)), p) for p in root.glob(f"{name}_iter*.pt") if (m := _SNAPSHOT.search(p.name)) is not None
     )
-    out = [p for _, p in snaps]
     latest = root / f"{name}.pt"
     if latest.exists():
-        it = int(torch.load(latest, map_location="cpu", weights_only=False).get("engine", {}).get("iteration", -1))
+        # memory-mapped: reads the small engine state, not the weights
+        ckpt = torch.load(latest, map_location="cpu", weights_only=False, mmap=True)
+        it = int(ckpt.get("engine", {}).get("iteration", -1))
         if not snaps or it > snaps[-1][0]:
-            out.append(latest)
+            snaps.append((it, latest))
+    out = [p for it, p in snaps if it >= min_iteration]
     if not out:
-        raise FileNotFoundError(f"find_checkpoint_snapshots: no {name}.pt or {name}_iter*.pt in {root}.")
+        raise FileNotFoundError(
+            f"find_checkpoint_snapshots: no {name}.pt or {name}_iter*.pt of iteration >= {min_iteration} in {root}."
+        )
     return out
 
 
@@ -84,7 +92,7 @@ def select_generator_checkpoint(
     """Score every checkpoint by the data-copying statistic of its samples and pick the one closest to 0.
 
     Every checkpoint samples the same ``num_per_class`` images per class from the same seeded noise (EMA weights);
-    :func:`~monai_medienet.metrics.data_copying_test` compares their pixel distances to the nearest training image with
+    :class:`~monai_medienet.metrics.DataCopyingTest` compares their pixel distances to the nearest training image with
     those of the held-out real images.
 
     Args:
@@ -127,6 +135,13 @@ def select_generator_checkpoint(
     dev = resolve_device(device)
     mp = MixedPrecision(precision, dev)
     dtype = None if mp.precision == "fp32" else mp.dtype
+    if held.shape[1:] != train.shape[1:]:
+        raise ValueError(
+            f"select_generator_checkpoint: training images {tuple(train.shape[1:])} and held-out images "
+            f"{tuple(held.shape[1:])} must have the same shape."
+        )
+    # k-means cells of the training images and held-out distances: computed once for all snapshots
+    reference = DataCopyingTest(train, held, num_cells=num_cells, min_per_cell=min_per_cell, seed=0)
     scores: list[dict[str, Any]] = []
     for path in tqdm(list(checkpoints), desc="scoring checkpoints", disable=not progress):
         gen = load_diffusion_generator(path, device=dev, use_ema=True)
@@ -139,12 +154,12 @@ def select_generator_checkpoint(
                 )
             ]
         )
-        if samples.shape[1:] != train.shape[1:] or held.shape[1:] != train.shape[1:]:
+        if samples.shape[1:] != train.shape[1:]:
             raise ValueError(
-                f"select_generator_checkpoint: samples {tuple(samples.shape[1:])}, training images "
-                f"{tuple(train.shape[1:])} and held-out images {tuple(held.shape[1:])} must have the same shape."
+                f"select_generator_checkpoint: samples {tuple(samples.shape[1:])} and training images "
+                f"{tuple(train.shape[1:])} must have the same shape."
             )
-        res = data_copying_test(samples, train, held, num_cells=num_cells, min_per_cell=min_per_cell, seed=0)
+        res = reference(samples)
         engine = dict(gen.checkpoint.get("engine", {}))  # Ignite's state_dict: iteration, epoch_length, max_epochs
         if "epoch" not in engine and engine.get("epoch_length"):
             engine["epoch"] = int(engine.get("iteration", -1)) // int(engine["epoch_length"])

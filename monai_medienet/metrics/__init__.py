@@ -4,7 +4,7 @@ data-copying test."""
 
 from __future__ import annotations
 
-from .data_copying import DataCopyingResult, data_copying_test, kmeans
+from .data_copying import DataCopyingResult, DataCopyingTest, data_copying_test, kmeans
 from .diversity import MS_SSIM_WEIGHTS, ms_ssim_diversity, ms_ssim_settings
 from .fid import (
     FRECHET_METHODS,
@@ -28,6 +28,7 @@ __all__ = [
     "MS_SSIM_WEIGHTS",
     "ClassifierFeatureExtractor",
     "DataCopyingResult",
+    "DataCopyingTest",
     "InceptionFeatureExtractor",
     "MemorizationResult",
     "compute_fid",

@@ -22,7 +22,7 @@ from scipy.stats import rankdata
 
 from .memorization import nearest_neighbours
 
-__all__ = ["DataCopyingResult", "data_copying_test", "kmeans"]
+__all__ = ["DataCopyingResult", "DataCopyingTest", "data_copying_test", "kmeans"]
 
 
 def kmeans(
@@ -128,6 +128,108 @@ class DataCopyingResult:
         return {**d, "verdict": self.verdict}
 
 
+class DataCopyingTest:
+    """Meehan et al.'s ``C_T`` test for data copying against a fixed training set and held-out set, in any space
+    (pixels or features). The k-means cells of the training samples and the held-out distances are computed once, so
+    scoring many generated sets (e.g. every training snapshot) costs only their own nearest-neighbour search.
+
+    Distances are Euclidean, from each generated and each held-out sample to its nearest training sample. Cells are
+    the k-means clusters of the training samples (a sample belongs to the cell of its nearest centre). Only cells
+    holding at least ``min_per_cell`` generated **and** held-out samples are scored (the paper's ``tau``); their
+    z-scores are averaged with the held-out fraction of each cell as weight.
+
+    Example::
+
+        test = DataCopyingTest(train_images, val_images)
+        for snapshot_samples in samples_per_snapshot:
+            print(test(snapshot_samples).c_t)
+
+    Args:
+        train: ``(Nt, ...)`` the generator's training samples.
+        heldout: ``(Np, ...)`` real samples of the same distribution that the generator never saw, same space.
+        num_cells: k-means cells; default ``max(1, min(Nt, Np) // 50)`` so that a cell holds enough held-out samples.
+        min_per_cell: minimum generated and held-out samples for a cell to be scored.
+        seed: k-means seed.
+
+    Raises:
+        ValueError: for fewer than 2 samples in a set, train and heldout samples of different shapes, ``num_cells``
+            outside ``[1, Nt]`` or ``min_per_cell < 1``.
+    """
+
+    def __init__(
+        self,
+        train: np.ndarray | torch.Tensor,
+        heldout: np.ndarray | torch.Tensor,
+        num_cells: int | None = None,
+        min_per_cell: int = 20,
+        seed: int = 0,
+    ) -> None:
+        tr, ho = torch.as_tensor(train), torch.as_tensor(heldout)
+        if min(len(tr), len(ho)) < 2:
+            raise ValueError(
+                f"DataCopyingTest: train and heldout need >= 2 samples each, got train={len(tr)}, heldout={len(ho)}."
+            )
+        if int(min_per_cell) < 1:
+            raise ValueError(f"DataCopyingTest: min_per_cell must be >= 1, got {min_per_cell}.")
+        if tr.shape[1:] != ho.shape[1:]:
+            raise ValueError(
+                f"DataCopyingTest: train samples {tuple(tr.shape[1:])} and heldout samples {tuple(ho.shape[1:])} "
+                "must have the same shape."
+            )
+        k = max(1, min(len(tr), len(ho)) // 50) if num_cells is None else int(num_cells)
+        if not 1 <= k <= len(tr):
+            raise ValueError(f"DataCopyingTest: num_cells must be in [1, {len(tr)}], got {num_cells}.")
+        self.train, self.num_cells, self.min_per_cell = tr, k, int(min_per_cell)
+        self.sample_shape = tuple(tr.shape[1:])
+        self.heldout_distance, _ = nearest_neighbours(ho, tr)
+        self.centres, _ = kmeans(tr, k, seed=seed)
+        self.heldout_cell = nearest_neighbours(ho, self.centres)[1]  # nearest_neighbours flattens the samples
+
+    def __call__(self, generated: np.ndarray | torch.Tensor) -> DataCopyingResult:
+        """Score a generated set.
+
+        Args:
+            generated: ``(Nq, ...)`` synthetic images or features, in the space of the training samples.
+
+        Returns:
+            A :class:`DataCopyingResult`.
+
+        Raises:
+            ValueError: for fewer than 2 samples or a sample shape that differs from the training samples'.
+        """
+        gen = torch.as_tensor(generated)
+        if len(gen) < 2:
+            raise ValueError(f"DataCopyingTest: generated needs >= 2 samples, got {len(gen)}.")
+        if tuple(gen.shape[1:]) != self.sample_shape:
+            raise ValueError(
+                f"DataCopyingTest: generated samples {tuple(gen.shape[1:])} differ from the training samples "
+                f"{self.sample_shape}."
+            )
+        gen_d, _ = nearest_neighbours(gen, self.train)
+        gen_cell = nearest_neighbours(gen, self.centres)[1]
+        ho_d, ho_cell = self.heldout_distance, self.heldout_cell
+        zs, w_ho, w_gen = [], [], []
+        for c in range(self.num_cells):
+            g_in, h_in = gen_d[gen_cell == c], ho_d[ho_cell == c]
+            if len(g_in) >= self.min_per_cell and len(h_in) >= self.min_per_cell:
+                zs.append(_mann_whitney_z(g_in, h_in))
+                w_ho.append(len(h_in) / len(ho_d))
+                w_gen.append(len(g_in) / len(gen_d))
+        c_t = float(np.dot(w_ho, zs) / np.sum(w_ho)) if zs else float("nan")
+        return DataCopyingResult(
+            c_t=c_t,
+            num_cells=self.num_cells,
+            num_cells_used=len(zs),
+            min_per_cell=self.min_per_cell,
+            heldout_mass_used=float(np.sum(w_ho)) if zs else 0.0,
+            global_z=_mann_whitney_z(gen_d, ho_d),
+            global_auc=_mann_whitney_u(gen_d, ho_d) / (len(gen_d) * len(ho_d)),
+            cell_z=[float(z) for z in zs],
+            cell_heldout_fraction=[float(w) for w in w_ho],
+            cell_generated_fraction=[float(w) for w in w_gen],
+        )
+
+
 def data_copying_test(
     generated: np.ndarray | torch.Tensor,
     train: np.ndarray | torch.Tensor,
@@ -136,12 +238,8 @@ def data_copying_test(
     min_per_cell: int = 20,
     seed: int = 0,
 ) -> DataCopyingResult:
-    """Meehan et al.'s ``C_T`` test for data copying, in any space (pixels or features).
-
-    Distances are Euclidean, from each generated and each held-out sample to its nearest training sample. Cells are
-    the k-means clusters of the training samples (a sample belongs to the cell of its nearest centre). Only cells
-    holding at least ``min_per_cell`` generated **and** held-out samples are scored (the paper's ``tau``); their
-    z-scores are averaged with the held-out fraction of each cell as weight.
+    """Meehan et al.'s ``C_T`` test for data copying of one generated set (see :class:`DataCopyingTest`, which
+    scores many sets against the same reference without recomputing it).
 
     Args:
         generated: ``(Nq, ...)`` synthetic images or features.
@@ -155,41 +253,7 @@ def data_copying_test(
         A :class:`DataCopyingResult`.
 
     Raises:
-        ValueError: for fewer than 2 samples in a set, ``num_cells`` outside ``[1, Nt]`` or ``min_per_cell < 1``.
+        ValueError: for fewer than 2 samples in a set, ``num_cells`` outside ``[1, Nt]``, ``min_per_cell < 1`` or
+            generated samples shaped unlike the training samples.
     """
-    gen, tr, ho = torch.as_tensor(generated), torch.as_tensor(train), torch.as_tensor(heldout)
-    if min(len(gen), len(tr), len(ho)) < 2:
-        raise ValueError(
-            f"data_copying_test: every set needs >= 2 samples, got generated={len(gen)}, train={len(tr)}, "
-            f"heldout={len(ho)}."
-        )
-    if int(min_per_cell) < 1:
-        raise ValueError(f"data_copying_test: min_per_cell must be >= 1, got {min_per_cell}.")
-    k = max(1, min(len(tr), len(ho)) // 50) if num_cells is None else int(num_cells)
-    if not 1 <= k <= len(tr):
-        raise ValueError(f"data_copying_test: num_cells must be in [1, {len(tr)}], got {num_cells}.")
-    gen_d, _ = nearest_neighbours(gen, tr)
-    ho_d, _ = nearest_neighbours(ho, tr)
-    centres, _ = kmeans(tr, k, seed=seed)
-    gen_cell = nearest_neighbours(gen, centres)[1]  # nearest_neighbours flattens the samples
-    ho_cell = nearest_neighbours(ho, centres)[1]
-    zs, w_ho, w_gen = [], [], []
-    for c in range(k):
-        g_in, h_in = gen_d[gen_cell == c], ho_d[ho_cell == c]
-        if len(g_in) >= min_per_cell and len(h_in) >= min_per_cell:
-            zs.append(_mann_whitney_z(g_in, h_in))
-            w_ho.append(len(h_in) / len(ho_d))
-            w_gen.append(len(g_in) / len(gen_d))
-    c_t = float(np.dot(w_ho, zs) / np.sum(w_ho)) if zs else float("nan")
-    return DataCopyingResult(
-        c_t=c_t,
-        num_cells=k,
-        num_cells_used=len(zs),
-        min_per_cell=int(min_per_cell),
-        heldout_mass_used=float(np.sum(w_ho)) if zs else 0.0,
-        global_z=_mann_whitney_z(gen_d, ho_d),
-        global_auc=_mann_whitney_u(gen_d, ho_d) / (len(gen_d) * len(ho_d)),
-        cell_z=[float(z) for z in zs],
-        cell_heldout_fraction=[float(w) for w in w_ho],
-        cell_generated_fraction=[float(w) for w in w_gen],
-    )
+    return DataCopyingTest(train, heldout, num_cells=num_cells, min_per_cell=min_per_cell, seed=seed)(generated)

@@ -80,6 +80,8 @@ def test_selection_crops_real_and_synthetic_alike_and_checks_shapes(two_checkpoi
     with pytest.raises(ValueError, match="same shape"):
         select_generator_checkpoint([a], torch.rand(60, 1, 8, 8), torch.rand(60, 1, 8, 8), num_per_class=2,
                                     num_inference_steps=2, progress=False)  # fmt: skip
+    with pytest.raises(ValueError, match="held-out images .* same shape"):
+        select_generator_checkpoint([a], real, torch.rand(60, 1, 8, 8), num_per_class=2, progress=False)
     with pytest.raises(ValueError, match="num_per_class"):
         select_generator_checkpoint([a], real, real, num_per_class=0)
     with pytest.raises(ValueError, match="must not be empty"):
@@ -93,6 +95,10 @@ def test_find_checkpoint_snapshots_orders_by_iteration(two_checkpoints, tmp_path
     latest["engine"] = {"iteration": 30, "epoch": 3}
     torch.save(latest, tmp_path / "diffusion.pt")
     assert find_checkpoint_snapshots(tmp_path) == [a, b, tmp_path / "diffusion.pt"]
+    assert find_checkpoint_snapshots(tmp_path, min_iteration=20) == [b, tmp_path / "diffusion.pt"]
+    assert find_checkpoint_snapshots(tmp_path, min_iteration=21) == [tmp_path / "diffusion.pt"]
+    with pytest.raises(FileNotFoundError, match="iteration >= 31"):
+        find_checkpoint_snapshots(tmp_path, min_iteration=31)
     latest["engine"] = {"iteration": 20, "epoch": 2}  # the latest file is the last snapshot: not listed twice
     torch.save(latest, tmp_path / "diffusion.pt")
     assert find_checkpoint_snapshots(tmp_path) == [a, b]

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.stats import mannwhitneyu
 
-from monai_medienet.metrics import data_copying_test, kmeans
+from monai_medienet.metrics import DataCopyingTest, data_copying_test, kmeans
 from monai_medienet.metrics.data_copying import _mann_whitney_z
 
 
@@ -72,3 +72,18 @@ def test_data_copying_without_qualifying_cells_and_bad_arguments():
         data_copying_test(gen, train, heldout, num_cells=51)
     with pytest.raises(ValueError, match=">= 2 samples"):
         data_copying_test(gen[:1], train, heldout)
+    with pytest.raises(ValueError, match=">= 2 samples"):
+        DataCopyingTest(train, heldout[:1])
+    with pytest.raises(ValueError, match="must have the same shape"):
+        DataCopyingTest(train, heldout[:, :1])
+    with pytest.raises(ValueError, match="differ from the training samples"):
+        DataCopyingTest(train, heldout)(gen[:, :1])
+
+
+def test_reusable_reference_gives_the_one_shot_results():
+    # the selection scores every snapshot against one DataCopyingTest: same numbers as one call per set
+    rng = np.random.default_rng(5)
+    train, heldout = _mixture(300, rng), _mixture(200, rng)
+    test = DataCopyingTest(train, heldout, num_cells=4)
+    for gen in (_mixture(200, rng), train[:200] + 0.01, _mixture(200, rng) * 1.5):
+        assert test(gen) == data_copying_test(gen, train, heldout, num_cells=4)
