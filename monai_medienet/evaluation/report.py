@@ -321,13 +321,15 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
             "",
             "| run | seeds | arms | settings differing from the first run | in-domain FID (syn vs test) | in-domain "
             "precision / recall | in-domain features | filters kept (median score pool → kept) | pixel near-copies "
-            "| data-copying C_T (pixel) |",
-            "|---|---|---|---|---|---|---|---|---|---|",
+            "| data-copying C_T (pixel) | label fidelity: synthetic mean P(own label) per class |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for src in merged:
             dom = (src.get("fidelity") or {}).get("in_domain") or {}
             pix = (src.get("memorization") or {}).get("pixel") or {}
             pr = dom.get("precision_recall_synthetic_vs_test") or {}
+            lab = ((src.get("fidelity") or {}).get("label") or {}).get("synthetic") or {}
+            lab_text = ", ".join(f"{c} {_fmt(e.get('mean_prob_own_label'))}" for c, e in lab.items()) or "-"
             diff = {
                 k: v for k, v in src["settings_differing_from_first"].items() if k not in ("arms", "deltas", "seeds")
             }
@@ -341,7 +343,7 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
                 + f" | {diff or '-'} | "
                 f"{_fmt(dom.get('fid_synthetic_vs_test'), 1)} | {_fmt(pr.get('precision'))} / {_fmt(pr.get('recall'))} "
                 f"| {dom.get('extractor', '-')} | {filt or '-'} | {_fmt_near_copies(pix)} | "
-                f"{_fmt_data_copying(pix.get('data_copying'))} |"
+                f"{_fmt_data_copying(pix.get('data_copying'))} | {lab_text} |"
             )
     sf = results.get("synthetic_filter") or {}
     if sf:

@@ -329,5 +329,14 @@ def test_per_class_synthetic_ratios_and_label_fidelity(tmp_path):
     assert lab["reference"]["pos"]["mean_prob_own_label"] == pytest.approx(p_real[y_te == 1, 1].mean())
     report = (tmp_path / "report.md").read_text()
     assert "Synthetic:real ratio per class [1.0, 0.0]" in report and "Label fidelity per class" in report
+    # a merged report keeps each run's per-class label fidelity in its per-run table
+    from monai_medienet.evaluation import merge_evaluations
+
+    merge_evaluations([tmp_path], tmp_path / "merged")
+    row = next(
+        x for x in (tmp_path / "merged" / "report.md").read_text().splitlines() if x.startswith(f"| `{tmp_path}`")
+    )
+    own = {c: e["mean_prob_own_label"] for c, e in lab["synthetic"].items()}  # the whole pool, both classes
+    assert f"neg {own['neg']:.3f}, pos {own['pos']:.3f}" in row
     with pytest.raises(ValueError, match="one ratio per class"):
         run_evaluation(splits, syn, **_fast(arms=["real+syn"], synthetic_class_ratios=[1.0, 0.0, 1.0]))
