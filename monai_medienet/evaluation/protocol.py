@@ -1,12 +1,14 @@
 """The augmentation protocol: classifier arms x seeds with a fixed step budget, plus fidelity/diversity/privacy.
 
-Arms are named by ``+``-joined tokens from ``{"real", "syn", "aug", "filter", "realism"}``: ``real`` (real only),
-``real+aug`` (real + classic augmentation), ``real+syn+aug`` (real + synthetic at ``synthetic_ratio``, class balanced,
-+ augmentation), ``syn`` (synthetic only; always tested on real). ``filter`` and ``realism`` draw the synthetic
-images from a filtered pool (see :func:`filter_synthetic`): per class, the ``filter_keep_fraction`` of the synthetic
-images that a classifier trained on the real training images finds most consistent with their label (``filter``), or
-that lie deepest in the real training images' k-NN manifold of their class in that classifier's feature space
-(``realism``, the realism score of Kynkaenniemi et al. 2019), e.g. ``real+syn+aug+filter``, ``real+syn+aug+realism``.
+Arms are named by ``+``-joined tokens from ``{"real", "syn", "aug", "filter", "realism", "hard"}``: ``real`` (real
+only), ``real+aug`` (real + classic augmentation), ``real+syn+aug`` (real + synthetic at ``synthetic_ratio``, class
+balanced, + augmentation), ``syn`` (synthetic only; always tested on real). ``filter``, ``realism`` and ``hard`` draw
+the synthetic images from a filtered pool (see :func:`filter_synthetic`): per class, the ``filter_keep_fraction`` of
+the synthetic images that a classifier trained on the real training images finds most consistent with their label
+(``filter``), that lie deepest in the real training images' k-NN manifold of their class in that classifier's
+feature space (``realism``, the realism score of Kynkaenniemi et al. 2019), or that it finds *least* typical of their
+label while still agreeing with it (``hard``), e.g. ``real+syn+aug+filter``, ``real+syn+aug+realism``,
+``real+syn+aug+hard``.
 Every arm uses the same classifier recipe and the same budget (``max_steps`` optimisation steps, ``batch_size``,
 optimiser, validation interval, patience), early-stopped on the real validation AUROC with the best weights kept.
 Seeds are paired across arms: seed ``s`` fixes the network initialisation, data order, synthetic draw and
@@ -62,9 +64,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-ARM_TOKENS = ("real", "syn", "aug", "filter", "realism")
+ARM_TOKENS = ("real", "syn", "aug", "filter", "realism", "hard")
 #: arm token -> ``filter_synthetic`` criterion
-FILTER_TOKENS = {"filter": "label", "realism": "realism"}
+FILTER_TOKENS = {"filter": "label", "realism": "realism", "hard": "hard"}
 DEFAULT_ARMS = ("real", "real+aug", "real+syn+aug", "syn")
 #: seed of the test-set bootstrap resamples (shared with ``merge_evaluations``, which must reproduce them)
 BOOTSTRAP_SEED = 12345
@@ -76,6 +78,8 @@ DEFAULT_DELTAS = (
     ("real+syn+aug+filter", "real+syn+aug"),
     ("real+syn+aug+realism", "real+aug"),
     ("real+syn+aug+realism", "real+syn+aug"),
+    ("real+syn+aug+hard", "real+aug"),
+    ("real+syn+aug+hard", "real+syn+aug"),
 )
 
 
@@ -86,18 +90,19 @@ def parse_arm(name: str) -> dict[str, bool]:
         name: e.g. ``"real+syn+aug"``.
 
     Returns:
-        ``{"real": bool, "syn": bool, "aug": bool, "filter": bool, "realism": bool}``.
+        ``{"real": bool, "syn": bool, "aug": bool, "filter": bool, "realism": bool, "hard": bool}``.
 
     Raises:
-        ValueError: unknown tokens, duplicates, neither ``real`` nor ``syn``, ``filter``/``realism`` without ``syn``
-            or both together.
+        ValueError: unknown tokens, duplicates, neither ``real`` nor ``syn``, a filter token (``filter``,
+            ``realism``, ``hard``) without ``syn``, or two filter tokens together.
     """
     tokens = [t.strip() for t in str(name).split("+")]
     bad = [t for t in tokens if t not in ARM_TOKENS]
     if bad or len(set(tokens)) != len(tokens) or not ({"real", "syn"} & set(tokens)):
         raise ValueError(
             f"parse_arm: arm {name!r} must join distinct tokens from {ARM_TOKENS} with '+' and contain 'real' or "
-            "'syn' (e.g. 'real', 'real+aug', 'real+syn+aug', 'syn', 'real+syn+aug+filter', 'real+syn+aug+realism')."
+            "'syn' (e.g. 'real', 'real+aug', 'real+syn+aug', 'syn', 'real+syn+aug+filter', 'real+syn+aug+realism', "
+            "'real+syn+aug+hard')."
         )
     filters = [t for t in tokens if t in FILTER_TOKENS]
     if filters and "syn" not in tokens:
@@ -130,8 +135,9 @@ class EvaluationConfig:
         synthetic_class_ratios: per-class synthetic:real ratios, one per class in class order (e.g. ``[1.0, 0.0]``:
             synthetic images of class 0 only, as many as its real images); overrides ``synthetic_ratio`` and
             ``class_balanced`` (see :func:`~monai_medienet.data.mix_real_synthetic`). ``None``: off.
-        filter_keep_fraction: ``filter``/``realism`` arms: fraction of the synthetic pool kept per class (the most
-            label-consistent / most realistic images by the filter classifier), in ``(0, 1]``.
+        filter_keep_fraction: ``filter``/``realism``/``hard`` arms: fraction of the synthetic pool kept per class (the
+            most label-consistent / most realistic / least typical label-consistent images by the filter classifier),
+            in ``(0, 1]``.
         realism_k: ``realism`` arms: k of the real k-NN manifold (per class) of the realism score.
         class_balanced: split the synthetic count equally across classes.
         rotate_degrees: classic augmentation: max rotation.
@@ -773,6 +779,11 @@ def filter_synthetic(
     class; trained on, such images teach the classifier the generator's confusions. The score is the classifier's
     softmax probability of the image's *own* label.
 
+    ``criterion="hard"``: the opposite of ``"label"`` among the label-consistent images. A guided generator tends to
+    draw class caricatures, more typical than real held-out images of the class, which add no information near the
+    decision boundary. The score is ``1 - p`` for images whose own-label probability ``p`` is >= 0.5 (least typical
+    first) and ``p - 1`` (< 0, ranked last) for the images the classifier gives another label.
+
     ``criterion="realism"``: a blurred or broken image can still carry its label. The score is the realism score
     (:func:`monai_medienet.metrics.realism_score`) of the image against the real training images *of its class* in
     the classifier's penultimate-layer features: > 1 inside the real class manifold, larger = more typical.
@@ -788,8 +799,8 @@ def filter_synthetic(
         keep_fraction: kept fraction per class, in ``(0, 1]``.
         batch_size: prediction batch size.
         device: compute device.
-        bf16: bf16 autocast for the forward passes of ``"label"``.
-        criterion: ``"label"`` or ``"realism"``.
+        bf16: bf16 autocast for the forward passes of ``"label"`` and ``"hard"``.
+        criterion: ``"label"``, ``"hard"`` or ``"realism"``.
         real_images: ``"realism"``: real training images ``(M, C, H, W)``.
         real_labels: ``"realism"``: their labels ``(M,)``; every synthetic class needs more than ``k`` of them.
         k: ``"realism"``: k of the real k-NN radii.
@@ -803,14 +814,16 @@ def filter_synthetic(
     """
     if not 0.0 < float(keep_fraction) <= 1.0:
         raise ValueError(f"filter_synthetic: keep_fraction must be in (0, 1], got {keep_fraction}.")
-    if criterion not in ("label", "realism"):
-        raise ValueError(f"filter_synthetic: criterion must be 'label' or 'realism', got {criterion!r}.")
+    if criterion not in ("label", "hard", "realism"):
+        raise ValueError(f"filter_synthetic: criterion must be 'label', 'hard' or 'realism', got {criterion!r}.")
     labels = np.asarray(labels, dtype=np.int64)
     if len(images) != len(labels):
         raise ValueError(f"filter_synthetic: {len(images)} images but {len(labels)} labels.")
-    if criterion == "label":
+    if criterion in ("label", "hard"):
         p, _ = predict_proba(network, _as_items(images, labels), batch_size, device, bf16)
         score = p[np.arange(len(labels)), labels]
+        if criterion == "hard":
+            score = np.where(score >= 0.5, 1.0 - score, score - 1.0)
     else:
         if real_images is None or real_labels is None:
             raise ValueError("filter_synthetic: criterion 'realism' needs real_images and real_labels.")
@@ -840,7 +853,7 @@ def _filter_summary(
     criterion: str, scores: np.ndarray, kept: np.ndarray, y_sy: np.ndarray, num_classes: int, cfg: EvaluationConfig
 ) -> dict[str, Any]:
     """JSON-ready summary of one :func:`filter_synthetic` call for the report."""
-    threshold = 0.5 if criterion == "label" else 1.0
+    threshold = {"label": 0.5, "hard": 0.0}.get(criterion, 1.0)
     per_class = []
     for c in range(num_classes):
         in_c, kept_c = scores[y_sy == c], scores[kept][y_sy[kept] == c]
@@ -855,9 +868,10 @@ def _filter_summary(
     finite = np.isfinite(scores)
     return {
         "criterion": criterion,
-        "score": "softmax probability of the own label"
-        if criterion == "label"
-        else (f"realism score against the real training images of the own class (k={cfg.realism_k})"),
+        "score": {
+            "label": "softmax probability of the own label",
+            "hard": "1 - probability of the own label (label-consistent images; the others < 0, kept last)",
+        }.get(criterion, f"realism score against the real training images of the own class (k={cfg.realism_k})"),
         "threshold": threshold,
         "keep_fraction": cfg.filter_keep_fraction,
         "n_pool_per_class": [d["n_pool"] for d in per_class],

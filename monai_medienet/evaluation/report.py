@@ -349,7 +349,7 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
     if sf:
         lines += [
             "",
-            "## Synthetic filters (arms with `filter` / `realism`)",
+            "## Synthetic filters (arms with `filter` / `realism` / `hard`)",
             "",
             "| token | score | kept per class | median score pool → kept | pool below threshold | scored by |",
             "|---|---|---|---|---|---|",
@@ -362,7 +362,8 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
             )
         lines.append(
             "\nPer class the top `keep_fraction` of the synthetic pool by the score is kept. Label score < 0.5: "
-            "the real classifier disagrees with the conditioning label; realism score < 1: outside the real k-NN "
+            "the real classifier disagrees with the conditioning label; hard score < 0: the same disagreement (the "
+            "hard filter keeps the least typical label-consistent images); realism score < 1: outside the real k-NN "
             "manifold of the class."
         )
     fid = results.get("fidelity") or {}

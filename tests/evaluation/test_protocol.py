@@ -10,11 +10,14 @@ from monai_medienet.evaluation import EvaluationConfig, filter_synthetic, parse_
 
 
 def test_parse_arm():
-    assert parse_arm("real+syn+aug") == {"real": True, "syn": True, "aug": True, "filter": False, "realism": False}
-    assert parse_arm("syn") == {"real": False, "syn": True, "aug": False, "filter": False, "realism": False}
+    off = {"filter": False, "realism": False, "hard": False}
+    assert parse_arm("real+syn+aug") == {"real": True, "syn": True, "aug": True, **off}
+    assert parse_arm("syn") == {"real": False, "syn": True, "aug": False, **off}
+    assert parse_arm("real+syn+aug+hard")["hard"]
     assert parse_arm("real+syn+aug+filter")["filter"]
     assert parse_arm("real+syn+aug+realism")["realism"]
-    for bad in ("aug", "real+real", "real+gan", "real+aug+filter", "real+realism", "real+syn+filter+realism"):
+    for bad in ("aug", "real+real", "real+gan", "real+aug+filter", "real+realism", "real+syn+filter+realism",
+                "real+hard", "real+syn+hard+filter"):  # fmt: skip
         with pytest.raises(ValueError, match="parse_arm"):
             parse_arm(bad)
 
@@ -219,6 +222,21 @@ def test_filter_synthetic_keeps_the_label_consistent_images_per_class():
         filter_synthetic(_FixedLogits(), x, y[:3])
     with pytest.raises(ValueError, match="criterion"):
         filter_synthetic(_FixedLogits(), x, y, criterion="sharpness")
+
+
+def test_filter_synthetic_hard_keeps_the_least_typical_label_consistent_images():
+    # P(class 1) rises with brightness (_FixedLogits); class 0 images 0-3 and class 1 images 4-7 as above, plus two
+    # mislabelled ones: image 8 (bright, labelled 0) and image 9 (dark, labelled 1)
+    x = torch.zeros(10, 1, 4, 4)
+    for i, v in enumerate([0, 1, 2, 3, 4, 5, 6, 7, 7, 0]):
+        x[i, :, :2] = v / 7.0
+    y = np.array([0, 0, 0, 0, 1, 1, 1, 1, 0, 1])
+    kept, score = filter_synthetic(_FixedLogits(), x, y, keep_fraction=0.4, criterion="hard")
+    # per class 2 of 5 kept: the label-consistent images closest to the boundary (3, 2 and 4, 5), never 8 or 9
+    assert kept.tolist() == [2, 3, 4, 5]
+    assert score[8] < 0 and score[9] < 0 and (score[:8] >= 0).all() and score[3] > score[0]
+    # keeping everything still keeps the mislabelled images (ranked last, not dropped)
+    assert filter_synthetic(_FixedLogits(), x, y, keep_fraction=1.0, criterion="hard")[0].tolist() == list(range(10))
 
 
 class _PixelFeatures(torch.nn.Module):
