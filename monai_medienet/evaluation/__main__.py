@@ -1,7 +1,7 @@
 """Command line of :mod:`monai_medienet.evaluation`.
 
 ``python -m monai_medienet.evaluation merge <dir> [tag=<dir> ...] --output_dir <merged> [--primary A B] [--delta A B]
-[--pool_seeds]``
+[--pool_seeds] [--seeds S ...]``
 merges evaluation folders written by :func:`~monai_medienet.evaluation.run_evaluation` (see
 :func:`~monai_medienet.evaluation.merge_evaluations`). A full evaluation runs through the bundles' ``evaluate`` run id.
 """
@@ -37,10 +37,19 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     merge.add_argument(
         "--pool_seeds", action="store_true", help="pool the seeds of runs with disjoint seeds (arms common to all runs)"
     )
+    merge.add_argument(
+        "--seeds", nargs="+", type=int, default=None, help="keep only these seeds of every run (each must have them)"
+    )
     args = parser.parse_args(argv)
     runs = [tuple(r.split("=", 1)) if "=" in r else ("", r) for r in args.runs]
     res = merge_evaluations(
-        runs, args.output_dir, deltas=args.delta, n_boot=args.n_boot, primary=args.primary, pool_seeds=args.pool_seeds
+        runs,
+        args.output_dir,
+        deltas=args.delta,
+        n_boot=args.n_boot,
+        primary=args.primary,
+        pool_seeds=args.pool_seeds,
+        seeds=args.seeds,
     )
     print(f"merged {len(res['arms'])} arms into {res['files']['report_md']}")
     return res

@@ -101,6 +101,7 @@ def merge_evaluations(
     confidence: float | None = None,
     primary: Sequence[str] | None = None,
     pool_seeds: bool = False,
+    seeds: Sequence[int] | None = None,
 ) -> dict[str, Any]:
     """Merge evaluation output folders into one results dict (and report).
 
@@ -121,6 +122,9 @@ def merge_evaluations(
             0-4 and a later 5-9): every arm present in all runs gets the union of their seeds (in run order), so
             its interval and the paired differences average over all of them. Arms missing from some run are
             dropped (listed under ``merged_from[i]["dropped_arms"]``).
+        seeds: keep only these seeds of every run (each run must hold all of them), e.g. to pair a 3-seed screen
+            with the first 3 seeds of a 5-seed baseline: seed ``s`` of an arm is the same classifier whatever other
+            seeds its run had. ``None``: all seeds.
 
     Returns:
         A results dict as :func:`~monai_medienet.evaluation.run_evaluation` returns (arms, deltas, settings of the
@@ -129,8 +133,9 @@ def merge_evaluations(
 
     Raises:
         ValueError: no runs, a folder without ``predictions.npz``, different test images / recipe, different seeds
-            (or, with ``pool_seeds``, overlapping seeds or no arm common to all runs), an unknown arm in ``deltas``
-            or ``primary``, or one arm name with different predictions in two runs.
+            (or, with ``pool_seeds``, overlapping seeds or no arm common to all runs), a run without one of
+            ``seeds``, an unknown arm in ``deltas`` or ``primary``, or one arm name with different predictions in
+            two runs.
     """
     if isinstance(runs, Mapping):
         items = [(str(t), r) for t, r in runs.items()]
@@ -140,8 +145,9 @@ def merge_evaluations(
         raise ValueError(f"merge_evaluations: a folder is given twice in {[str(f) for _, f in items]}.")
     if not items:
         raise ValueError("merge_evaluations: no runs given.")
+    keep_seeds = None if seeds is None else [int(x) for x in seeds]
     labels: np.ndarray | None = None
-    seeds: list[int] | None = None
+    seeds = None
     first: dict[str, Any] | None = None
     arms: dict[str, Any] = {}
     probs: dict[str, list[np.ndarray]] = {}
@@ -159,6 +165,17 @@ def merge_evaluations(
         res = json.loads((folder / "results.json").read_text())
         runtime += float(res.get("runtime_seconds") or 0.0)
         y, s, p = load_predictions(pred)
+        if keep_seeds is not None:
+            missing = sorted(set(keep_seeds) - set(s))
+            if missing:
+                raise ValueError(f"merge_evaluations: {folder} has seeds {s}, not the requested {missing}.")
+            pos = [s.index(x) for x in keep_seeds]
+            p = {a: [pa[i] for i in pos] for a, pa in p.items()}
+            res["arms"] = {
+                a: {**v, "runs": [r for r in v.get("runs", []) if r.get("seed") in keep_seeds]}
+                for a, v in res["arms"].items()
+            }
+            s = list(keep_seeds)
         if first is None:
             first, labels, seeds = res, y, s
         else:
@@ -236,7 +253,7 @@ def merge_evaluations(
         for a, b in pairs
     }
     multiplicity = adjust_for_multiplicity(merged_deltas, " - ".join(primary) if primary else None)
-    settings.update(deltas=pairs, primary=primary, pool_seeds=bool(pool_seeds))
+    settings.update(deltas=pairs, primary=primary, pool_seeds=bool(pool_seeds), selected_seeds=keep_seeds)
     results: dict[str, Any] = {
         "settings": settings,
         "seeds": seeds,

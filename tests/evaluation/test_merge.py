@@ -195,3 +195,23 @@ def test_pool_seeds_equals_one_run_over_all_seeds(runs, tmp_path):
         merge_evaluations([root / "full", root / "base"], pool_seeds=True)
     with pytest.raises(ValueError, match="no arm common"):
         merge_evaluations([root / "base", ("t", root / "s2")], pool_seeds=True)
+
+
+def test_selected_seeds_pair_a_short_run_with_a_longer_baseline(runs, tmp_path):
+    root, full = runs
+    # seeds 0-1 of the 3-seed run are the very classifiers of the 2-seed run: same numbers as merging the 2-seed run
+    sub = merge_evaluations([("b", root / "all3"), root / "syn"], seeds=[0, 1])
+    ref = merge_evaluations([("b", root / "full"), root / "syn"])
+    assert sub["seeds"] == [0, 1] and sub["settings"]["selected_seeds"] == [0, 1]
+    for arm in ref["arms"]:
+        _assert_same(sub["arms"][arm]["metrics"], ref["arms"][arm]["metrics"])
+    assert [r["seed"] for r in sub["arms"]["real@b"]["runs"]] == [0, 1]
+    assert sub["deltas"].keys() == ref["deltas"].keys() and ref["deltas"]
+    for key in ref["deltas"]:
+        _assert_same(sub["deltas"][key], ref["deltas"][key])
+    # a seed picked out of the middle, through the command line
+    res = main(["merge", str(root / "all3"), "--seeds", "2", "--output_dir", str(tmp_path)])
+    single = json.loads((root / "s2" / "results.json").read_text())
+    _assert_same(res["arms"]["real"]["metrics"], single["arms"]["real"]["metrics"])
+    with pytest.raises(ValueError, match=r"not the requested \[2\]"):
+        merge_evaluations([root / "full"], seeds=[0, 2])
