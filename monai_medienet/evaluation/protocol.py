@@ -695,10 +695,15 @@ def run_evaluation(
             if feat_model is not None:
                 p_sy, _ = predict_proba(feat_model, syn_items, cfg.batch_size, device, cfg.bf16)
                 p_te, _ = predict_proba(feat_model, test_items, cfg.batch_size, device, cfg.bf16)
+                p_va, _ = predict_proba(feat_model, val_items, cfg.batch_size, device, cfg.bf16)
+                on_val = label_fidelity(p_sy, y_sy, class_names, p_va, y_va)
+                # the validation split comes from the generator's training distribution; the test split may not
                 fidelity["label"] = {
                     "classifier": feat_desc,
                     "reference_split": "test",
                     **label_fidelity(p_sy, y_sy, class_names, p_te, y_te),
+                    "reference_validation": on_val["reference"],
+                    "gap_validation": on_val["gap"],
                 }
         pix = memorization_check(x_sy, x_tr, x_te, cfg.memorization_percentile, space="pixel")
         memo["pixel"] = pix.summary()

@@ -399,22 +399,23 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
             ]
         lab = fid.get("label")
         if lab:
-            ref = lab.get("reference") or {}
+            ref, ref_va = lab.get("reference") or {}, lab.get("reference_validation") or {}
             lines += [
                 "",
-                f"Label fidelity per class ({lab['classifier']}; reference: real {lab.get('reference_split', 'test')} "
-                "images of the class):",
+                f"Label fidelity per class ({lab['classifier']}): accuracy and mean probability of the own label on "
+                "the synthetic images and on real images of the class (test split; validation split, which shares the "
+                "training images' distribution):",
                 "",
-                "| class | synthetic n | synthetic accuracy | synthetic mean P(own label) | real accuracy | "
-                "real mean P(own label) | gap in P(own label) |",
-                "|---|---|---|---|---|---|---|",
+                "| class | synthetic n | synthetic accuracy | synthetic mean P(own label) | real test accuracy | "
+                "real test mean P(own label) | real val accuracy | real val mean P(own label) |",
+                "|---|---|---|---|---|---|---|---|",
             ]
             for c, e in lab["synthetic"].items():
-                r = ref.get(c, {})
+                r, rv = ref.get(c, {}), ref_va.get(c, {})
                 lines.append(
                     f"| {c} | {e['n']} | {_fmt(e.get('accuracy'))} | {_fmt(e.get('mean_prob_own_label'))} | "
                     f"{_fmt(r.get('accuracy'))} | {_fmt(r.get('mean_prob_own_label'))} | "
-                    f"{_fmt((lab.get('gap') or {}).get(c))} |"
+                    f"{_fmt(rv.get('accuracy'))} | {_fmt(rv.get('mean_prob_own_label'))} |"
                 )
         div = fid.get("diversity_ms_ssim")
         if div:

@@ -345,6 +345,7 @@ def test_per_class_synthetic_ratios_and_label_fidelity(tmp_path):
     p_real = res["artifacts"]["probs"]["real"][0]
     y_te = res["artifacts"]["test_labels"]
     assert lab["reference"]["pos"]["mean_prob_own_label"] == pytest.approx(p_real[y_te == 1, 1].mean())
+    assert lab["reference_validation"]["neg"]["n"] == 5 and set(lab["gap_validation"]) == {"neg", "pos"}
     report = (tmp_path / "report.md").read_text()
     assert "Synthetic:real ratio per class [1.0, 0.0]" in report and "Label fidelity per class" in report
     # a merged report keeps each run's per-class label fidelity in its per-run table
