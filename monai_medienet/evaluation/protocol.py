@@ -603,7 +603,7 @@ def run_evaluation(
         probs[arm], runs = [], []
         for seed in cfg.seeds:
             run_i += 1
-            n_syn_total = int(round(cfg.synthetic_ratio * len(real_items))) if spec["syn"] else 0
+            n_syn_total = 0  # synthetic images drawn for this run (ratio or per-class ratios)
             if spec["syn"]:
                 pool = filtered_items[token] if token is not None else syn_items
                 mixed = mix_real_synthetic(
