@@ -1,6 +1,7 @@
 """The augmentation protocol: classifier arms x seeds with a fixed step budget, plus fidelity/diversity/privacy.
 
-Arms are named by ``+``-joined tokens from ``{"real", "syn", "aug", "filter", "realism", "hard"}``: ``real`` (real
+Arms are named by ``+``-joined tokens from ``{"real", "syn", "aug", "filter", "realism", "hard", "pretrain"}``:
+``real`` (real
 only), ``real+aug`` (real + classic augmentation), ``real+syn+aug`` (real + synthetic at ``synthetic_ratio``, class
 balanced, + augmentation), ``syn`` (synthetic only; always tested on real). ``filter``, ``realism`` and ``hard`` draw
 the synthetic images from a filtered pool (see :func:`filter_synthetic`): per class, the ``filter_keep_fraction`` of
@@ -8,9 +9,12 @@ the synthetic images that a classifier trained on the real training images finds
 (``filter``), that lie deepest in the real training images' k-NN manifold of their class in that classifier's
 feature space (``realism``, the realism score of Kynkaenniemi et al. 2019), or that it finds *least* typical of their
 label while still agreeing with it (``hard``), e.g. ``real+syn+aug+filter``, ``real+syn+aug+realism``,
-``real+syn+aug+hard``.
+``real+syn+aug+hard``. ``pretrain`` (with ``real`` and ``syn``) trains in two stages instead of mixing: the classifier
+is first trained on the whole (filtered) synthetic pool, then fine-tuned from those weights on the real images
+(``real+syn+aug+pretrain``; ``aug`` applies to both stages).
 Every arm uses the same classifier recipe and the same budget (``max_steps`` optimisation steps, ``batch_size``,
-optimiser, validation interval, patience), early-stopped on the real validation AUROC with the best weights kept.
+optimiser, validation interval, patience), early-stopped on the real validation AUROC with the best weights kept;
+a ``pretrain`` arm spends ``pretrain_steps`` more on its synthetic stage (reported with the run).
 Seeds are paired across arms: seed ``s`` fixes the network initialisation, data order, synthetic draw and
 augmentation stream of every arm.
 
@@ -64,7 +68,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-ARM_TOKENS = ("real", "syn", "aug", "filter", "realism", "hard")
+ARM_TOKENS = ("real", "syn", "aug", "filter", "realism", "hard", "pretrain")
 #: arm token -> ``filter_synthetic`` criterion
 FILTER_TOKENS = {"filter": "label", "realism": "realism", "hard": "hard"}
 DEFAULT_ARMS = ("real", "real+aug", "real+syn+aug", "syn")
@@ -80,6 +84,8 @@ DEFAULT_DELTAS = (
     ("real+syn+aug+realism", "real+syn+aug"),
     ("real+syn+aug+hard", "real+aug"),
     ("real+syn+aug+hard", "real+syn+aug"),
+    ("real+syn+aug+pretrain", "real+aug"),
+    ("real+syn+aug+pretrain", "real+syn+aug"),
 )
 
 
@@ -90,11 +96,13 @@ def parse_arm(name: str) -> dict[str, bool]:
         name: e.g. ``"real+syn+aug"``.
 
     Returns:
-        ``{"real": bool, "syn": bool, "aug": bool, "filter": bool, "realism": bool, "hard": bool}``.
+        ``{"real": bool, "syn": bool, "aug": bool, "filter": bool, "realism": bool, "hard": bool,
+        "pretrain": bool}``.
 
     Raises:
         ValueError: unknown tokens, duplicates, neither ``real`` nor ``syn``, a filter token (``filter``,
-            ``realism``, ``hard``) without ``syn``, or two filter tokens together.
+            ``realism``, ``hard``) without ``syn``, two filter tokens together, or ``pretrain`` without both
+            ``real`` and ``syn``.
     """
     tokens = [t.strip() for t in str(name).split("+")]
     bad = [t for t in tokens if t not in ARM_TOKENS]
@@ -109,6 +117,11 @@ def parse_arm(name: str) -> dict[str, bool]:
         raise ValueError(f"parse_arm: arm {name!r} has {filters[0]!r} without 'syn' (it filters the synthetic images).")
     if len(filters) > 1:
         raise ValueError(f"parse_arm: arm {name!r} combines the filters {filters}; use one per arm.")
+    if "pretrain" in tokens and not {"real", "syn"} <= set(tokens):
+        raise ValueError(
+            f"parse_arm: arm {name!r} has 'pretrain' without both 'real' and 'syn' (it pre-trains on the synthetic "
+            "images and fine-tunes on the real ones, e.g. 'real+syn+aug+pretrain')."
+        )
     return {t: t in tokens for t in ARM_TOKENS}
 
 
@@ -139,6 +152,9 @@ class EvaluationConfig:
             most label-consistent / most realistic / least typical label-consistent images by the filter classifier),
             in ``(0, 1]``.
         realism_k: ``realism`` arms: k of the real k-NN manifold (per class) of the realism score.
+        pretrain_steps: ``pretrain`` arms: step budget of the synthetic pre-training stage (``None``: ``max_steps``);
+            the fine-tuning stage on the real images has ``max_steps``. Both stages early-stop on real val AUROC.
+        finetune_lr: ``pretrain`` arms: Adam learning rate of the fine-tuning stage (``None``: ``lr``).
         class_balanced: split the synthetic count equally across classes.
         rotate_degrees: classic augmentation: max rotation.
         crop_scale: classic augmentation: kept area fraction range of the random crop.
@@ -190,6 +206,8 @@ class EvaluationConfig:
     synthetic_class_ratios: Sequence[float] | None = None
     filter_keep_fraction: float = 0.5
     realism_k: int = 3
+    pretrain_steps: int | None = None
+    finetune_lr: float | None = None
     class_balanced: bool = True
     rotate_degrees: float = 10.0
     crop_scale: tuple[float, float] = (0.85, 1.0)
@@ -240,6 +258,10 @@ class EvaluationConfig:
             )
         if int(self.realism_k) < 1:
             raise ValueError(f"EvaluationConfig: realism_k must be >= 1, got {self.realism_k}.")
+        if self.pretrain_steps is not None and int(self.pretrain_steps) < 1:
+            raise ValueError(f"EvaluationConfig: pretrain_steps must be >= 1 or None, got {self.pretrain_steps}.")
+        if self.finetune_lr is not None and not float(self.finetune_lr) > 0:
+            raise ValueError(f"EvaluationConfig: finetune_lr must be > 0 or None, got {self.finetune_lr}.")
         if self.max_steps < 1 or self.batch_size < 1 or self.val_interval < 1 or self.n_boot < 1:
             raise ValueError(
                 "EvaluationConfig: max_steps, batch_size, val_interval and n_boot must be >= 1, got "
@@ -539,19 +561,28 @@ def run_evaluation(
     n_runs = len(cfg.arms) * len(cfg.seeds)
     run_i = 0
 
-    def _train(train_items: list[dict], aug: bool, seed: int, desc: str):
+    def _train(
+        train_items: list[dict],
+        aug: bool,
+        seed: int,
+        desc: str,
+        init: torch.nn.Module | None = None,
+        max_steps: int | None = None,
+        lr: float | None = None,
+    ):
+        """One classifier run; ``init``: start from this network (fine-tuning) instead of a fresh one."""
         tf = _Augment(aug_factory(seed)) if aug else None
         train_ds = Dataset(train_items, transform=tf) if tf is not None else Dataset(train_items)
         torch.manual_seed(seed)
-        net = build_classifier(cfg.classifier, in_ch, num_classes, min(image_size))
+        net = init if init is not None else build_classifier(cfg.classifier, in_ch, num_classes, min(image_size))
         return train_classifier(
             net,
             train_ds,
             val_items,
             num_classes,
-            max_steps=cfg.max_steps,
+            max_steps=cfg.max_steps if max_steps is None else max_steps,
             batch_size=cfg.batch_size,
-            lr=cfg.lr,
+            lr=cfg.lr if lr is None else lr,
             weight_decay=cfg.weight_decay,
             val_interval=cfg.val_interval,
             patience=cfg.patience,
@@ -604,7 +635,18 @@ def run_evaluation(
         for seed in cfg.seeds:
             run_i += 1
             n_syn_total = 0  # synthetic images drawn for this run (ratio or per-class ratios)
-            if spec["syn"]:
+            pretrained, pre = None, None
+            if spec["pretrain"]:
+                # stage 1: the whole (filtered) synthetic pool; stage 2 below fine-tunes on the real images
+                pool = filtered_items[token] if token is not None else syn_items
+                if not pool:
+                    raise ValueError(f"run_evaluation: arm {arm!r} has an empty synthetic pool to pre-train on.")
+                steps = cfg.pretrain_steps if cfg.pretrain_steps is not None else cfg.max_steps
+                pool = [{**it, "synthetic": 1} for it in pool]  # tagged as mix_real_synthetic tags them
+                pre = _train(pool, spec["aug"], seed, f"[{run_i}/{n_runs}] {arm} seed {seed} (pre)", max_steps=steps)
+                pretrained, n_syn_total = pre.network, len(pool)
+                train_items = list(real_items)
+            elif spec["syn"]:
                 pool = filtered_items[token] if token is not None else syn_items
                 mixed = mix_real_synthetic(
                     real_items,
@@ -620,24 +662,37 @@ def run_evaluation(
                 train_items = list(real_items)
             if not train_items:
                 raise ValueError(f"run_evaluation: arm {arm!r} has no training images (synthetic_ratio=0?).")
-            trained = _train(train_items, spec["aug"], seed, f"[{run_i}/{n_runs}] {arm} seed {seed}")
+            desc = f"[{run_i}/{n_runs}] {arm} seed {seed}"
+            trained = _train(train_items, spec["aug"], seed, desc, init=pretrained, lr=cfg.finetune_lr)
             p, lab = predict_proba(trained.network, test_items, cfg.batch_size, device, cfg.bf16)
             if not np.array_equal(lab, y_te):
                 raise RuntimeError("run_evaluation: test order changed during prediction.")
             probs[arm].append(p)
-            n_syn_used = sum(1 for it in train_items if it.get("synthetic") == 1)
+            n_syn_mixed = sum(1 for it in train_items if it.get("synthetic") == 1)
+            # a pretrain arm saw its synthetic images in the pre-training stage
+            n_syn_used = n_syn_total if pre is not None else n_syn_mixed
             runs.append(
                 {
                     "seed": seed,
                     "best_val_auroc": trained.best_val_auroc,
                     "best_step": trained.best_step,
                     "steps_run": trained.steps_run,
-                    "n_train_real": len(train_items) - n_syn_used,
+                    "n_train_real": len(train_items) - n_syn_mixed,
                     "n_train_synthetic": n_syn_used,
                     "n_synthetic_requested": n_syn_total,
                     "val_history": [[int(s), float(v)] for s, v in trained.history],
                 }
             )
+            if pre is not None:
+                runs[-1]["pretrain"] = {
+                    "max_steps": int(steps),
+                    "finetune_lr": float(cfg.lr if cfg.finetune_lr is None else cfg.finetune_lr),
+                    "n_train_synthetic": n_syn_total,
+                    "best_val_auroc": pre.best_val_auroc,
+                    "best_step": pre.best_step,
+                    "steps_run": pre.steps_run,
+                    "val_history": [[int(s), float(v)] for s, v in pre.history],
+                }
             if seed == cfg.seeds[0]:
                 keep[arm] = trained.network.cpu()
         arm_results[arm] = {"ingredients": spec, "runs": runs}

@@ -42,6 +42,22 @@ def _fmt(v: Any, nd: int = 3) -> str:
     return "n/a" if v is None or (isinstance(v, float) and not math.isfinite(v)) else f"{v:.{nd}f}"
 
 
+def _pretrain_text(results: Mapping) -> str:
+    """The extra budget of ``pretrain`` arms, for the settings paragraph ("" without such arms)."""
+    parts = []
+    for arm, r in results["arms"].items():
+        pre = next((x["pretrain"] for x in r.get("runs", []) if "pretrain" in x), None)
+        if pre is not None:
+            parts.append(f"{arm}: up to {pre['max_steps']} steps, fine-tuning lr {pre['finetune_lr']}")
+    if not parts:
+        return ""
+    return (
+        " Pretrain arms train first on the whole synthetic pool, then fine-tune on the real images ("
+        + "; ".join(parts)
+        + "); their steps run read pre-training+fine-tuning."
+    )
+
+
 def _ci(d: Mapping, key: str = "mean") -> str:
     return f"{_fmt(d[key])} [{_fmt(d['ci_low'])}, {_fmt(d['ci_high'])}]"
 
@@ -255,7 +271,8 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
         f"test {s['n_test']} {s['n_test_per_class']}; synthetic pool {s['n_synthetic_pool']}.",
         f"Classifier {s['classifier']} from scratch, {s['max_steps']} steps (same budget every arm), batch "
         f"{s['batch_size']}, Adam lr {s['lr']}, early stopping on real val AUROC every {s['val_interval']} steps "
-        f"(patience {s['patience']}), seeds {results['seeds']}, bf16 {s['bf16']}, device {s['device']}.",
+        f"(patience {s['patience']}), seeds {results['seeds']}, bf16 {s['bf16']}, device {s['device']}."
+        + _pretrain_text(results),
         f"{ratio_text}; "
         f"augmentation: rotation ±{s['rotate_degrees']}°, crop scale {s['crop_scale']}, intensity jitter "
         f"{s['intensity_jitter']}, flip axes {s['flip_axes'] or 'none'}.",
@@ -272,7 +289,11 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
         m = r["metrics"]
         seeds = ", ".join(_fmt(v) for v in m["auroc"]["seed_values"])
         val = ", ".join(_fmt(x["best_val_auroc"]) for x in r["runs"])
-        steps = ", ".join(str(x["steps_run"]) for x in r["runs"])
+        # pretrain arms: synthetic pre-training steps + real fine-tuning steps
+        steps = ", ".join(
+            f"{x['pretrain']['steps_run']}+{x['steps_run']}" if "pretrain" in x else str(x["steps_run"])
+            for x in r["runs"]
+        )
         lines.append(
             f"| {arm} | {_ci(m['auroc'])} | {_ci(m['accuracy'])} | {_ci(m['sensitivity'])} | "
             f"{_ci(m['specificity'])} | {seeds} | {val} | {steps} |"

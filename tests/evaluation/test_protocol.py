@@ -10,14 +10,15 @@ from monai_medienet.evaluation import EvaluationConfig, filter_synthetic, parse_
 
 
 def test_parse_arm():
-    off = {"filter": False, "realism": False, "hard": False}
+    off = {"filter": False, "realism": False, "hard": False, "pretrain": False}
     assert parse_arm("real+syn+aug") == {"real": True, "syn": True, "aug": True, **off}
     assert parse_arm("syn") == {"real": False, "syn": True, "aug": False, **off}
     assert parse_arm("real+syn+aug+hard")["hard"]
     assert parse_arm("real+syn+aug+filter")["filter"]
     assert parse_arm("real+syn+aug+realism")["realism"]
+    assert parse_arm("real+syn+aug+realism+pretrain")["pretrain"]
     for bad in ("aug", "real+real", "real+gan", "real+aug+filter", "real+realism", "real+syn+filter+realism",
-                "real+hard", "real+syn+hard+filter"):  # fmt: skip
+                "real+hard", "real+syn+hard+filter", "real+aug+pretrain", "syn+aug+pretrain"):  # fmt: skip
         with pytest.raises(ValueError, match="parse_arm"):
             parse_arm(bad)
 
@@ -34,6 +35,10 @@ def test_config_validation():
             EvaluationConfig(filter_keep_fraction=bad)
     with pytest.raises(ValueError, match="realism_k"):
         EvaluationConfig(realism_k=0)
+    with pytest.raises(ValueError, match="pretrain_steps"):
+        EvaluationConfig(pretrain_steps=0)
+    with pytest.raises(ValueError, match="finetune_lr"):
+        EvaluationConfig(finetune_lr=0.0)
     with pytest.raises(ValueError, match="primary"):
         EvaluationConfig(arms=["real", "real+aug"], primary=["real+syn+aug", "real+aug"])  # not a run arm
     with pytest.raises(ValueError, match="primary"):
@@ -359,3 +364,42 @@ def test_per_class_synthetic_ratios_and_label_fidelity(tmp_path):
     assert f"neg {own['neg']:.3f}, pos {own['pos']:.3f}" in row
     with pytest.raises(ValueError, match="one ratio per class"):
         run_evaluation(splits, syn, **_fast(arms=["real+syn"], synthetic_class_ratios=[1.0, 0.0, 1.0]))
+
+
+def test_pretrain_arm_fine_tunes_the_synthetic_network_on_real_images(tmp_path, monkeypatch):
+    # stage 1 trains a fresh network on the whole synthetic pool for pretrain_steps; stage 2 continues training that
+    # very network on the real images for max_steps at finetune_lr
+    from monai_medienet.evaluation import protocol
+
+    calls = []
+    real_train = protocol.train_classifier
+
+    def spy(network, train_data, *args, **kwargs):
+        n_syn = sum(1 for i in range(len(train_data)) if train_data.data[i].get("synthetic") == 1)
+        out = real_train(network, train_data, *args, **kwargs)
+        calls.append({"net_in": network, "net_out": out.network, "n": len(train_data), "n_syn": n_syn, **kwargs})
+        return out
+
+    monkeypatch.setattr(protocol, "train_classifier", spy)
+    splits, syn = _random_splits()
+    syn = syn + [dict(it) for it in syn]  # a pool of 48, twice the 24 real images: pre-training uses all of it
+    res = run_evaluation(
+        splits, syn, output_dir=tmp_path,
+        **_fast(arms=["real+syn+aug+pretrain"], pretrain_steps=4, finetune_lr=5e-4, gradcam_images=0,
+                feature_classifier=False),
+    )  # fmt: skip
+    pre, fine = calls
+    assert pre["n"] == pre["n_syn"] == 48 and pre["max_steps"] == 4 and pre["lr"] == 1e-3
+    assert fine["n"] == 24 and fine["n_syn"] == 0 and fine["max_steps"] == 3 and fine["lr"] == 5e-4
+    assert fine["net_in"] is pre["net_out"]  # fine-tuning starts from the pre-trained weights
+    run = res["arms"]["real+syn+aug+pretrain"]["runs"][0]
+    assert run["n_train_real"] == 24 and run["n_train_synthetic"] == 48 and run["steps_run"] == 3
+    assert run["pretrain"]["steps_run"] == 4 and run["pretrain"]["max_steps"] == 4
+    assert run["pretrain"]["finetune_lr"] == 5e-4 and run["pretrain"]["n_train_synthetic"] == 48
+    report = (tmp_path / "report.md").read_text()
+    assert "| 4+3 |" in report and "real+syn+aug+pretrain: up to 4 steps, fine-tuning lr 0.0005" in report
+    # a filter token picks the pool that is pre-trained on (the top half per class: 24)
+    calls.clear()
+    res = run_evaluation(splits, syn, **_fast(arms=["real+syn+aug+filter+pretrain"], fidelity=False, gradcam_images=0))
+    assert [c["n_syn"] for c in calls] == [0, 24, 0]  # filter classifier (real+aug), pre-training, fine-tuning
+    assert res["arms"]["real+syn+aug+filter+pretrain"]["runs"][0]["pretrain"]["max_steps"] == 3  # = max_steps
