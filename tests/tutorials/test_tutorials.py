@@ -18,6 +18,8 @@ def test_tutorials_exist():
 @pytest.mark.parametrize("path", TUTORIALS, ids=lambda p: p.stem)
 def test_tutorial_runs(path, pneumoniamnist_npz, monkeypatch, tmp_path):
     monkeypatch.setenv("MEDIENET_DATA_DIR", str(pneumoniamnist_npz.parent))
+    monkeypatch.setenv("MEDIENET_TUTORIAL_STEPS", "4")  # classifier steps per run in the evaluation tutorial
+    monkeypatch.delenv("MEDIENET_SYNTHETIC_MANIFEST", raising=False)
     monkeypatch.chdir(tmp_path)
     cells = json.loads(path.read_text())["cells"]
     code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
