@@ -25,7 +25,7 @@ from .diffusion import (  # noqa: E402
     load_diffusion_generator,
     resolve_scale_factor,
 )
-from .generation import generate_synthetic, iter_generated_batches  # noqa: E402
+from .generation import build_near_copy_filter, generate_synthetic, iter_generated_batches  # noqa: E402
 from .runner import run_trainer  # noqa: E402
 from .selection import find_checkpoint_snapshots, select_generator_checkpoint  # noqa: E402
 
@@ -43,6 +43,7 @@ __all__ += [
     "load_autoencoder",
     "load_diffusion_generator",
     "find_checkpoint_snapshots",
+    "build_near_copy_filter",
     "generate_synthetic",
     "iter_generated_batches",
     "resolve_scale_factor",

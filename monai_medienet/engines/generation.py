@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import torch
 from monai.transforms import CenterSpatialCrop
 from tqdm.auto import tqdm
@@ -16,7 +19,10 @@ from monai_medienet.utils import resolve_device
 from .amp import MixedPrecision
 from .diffusion import DiffusionGenerator, load_diffusion_generator
 
-__all__ = ["generate_synthetic", "iter_generated_batches"]
+if TYPE_CHECKING:
+    from monai_medienet.metrics import NearCopyFilter
+
+__all__ = ["build_near_copy_filter", "generate_synthetic", "iter_generated_batches"]
 
 
 def generate_synthetic(
@@ -35,12 +41,18 @@ def generate_synthetic(
     classes: list[str] | None = None,
     use_ema: bool = True,
     crop_size: Sequence[int] | None = None,
+    near_copy_filter: NearCopyFilter | None = None,
+    max_redraw_rounds: int = 3,
     progress: bool = True,
 ) -> dict[str, Any]:
     """Sample ``num_per_class`` images of every class and write them with ``SyntheticImageWriter`` + manifest.
 
     Image ``i`` (counted over all classes, class-major) starts from noise drawn with seed ``seed + i``, so each
     image is reproducible from its manifest row alone (same machine, same checkpoint, deterministic sampler).
+
+    With ``near_copy_filter`` every image is screened *before* it is written: near-copies of a training image are
+    dropped (never written) and redrawn with the next unused seeds (``seed + len(planned) + j``), for at most
+    ``max_redraw_rounds`` rounds; the dropped seeds and per-class counts go to ``near_copies.json`` and the summary.
 
     Args:
         checkpoint: diffusion checkpoint (EMA weights are used by default).
@@ -59,14 +71,19 @@ def generate_synthetic(
         use_ema: sample with the EMA weights.
         crop_size: centre-crop the generated images to this spatial size before writing (e.g. ``(28, 28)`` to undo
             the zero padding of 28x28 MedMNIST images to the model's 32x32).
+        near_copy_filter: a :class:`~monai_medienet.metrics.NearCopyFilter` built from the generator's training
+            images and held-out real images, at the written size (after ``crop_size``); ``None``: no screening.
+        max_redraw_rounds: with ``near_copy_filter``: rounds of redrawing dropped images (0 = drop only); a class
+            still short afterwards is reported with a warning.
         progress: show a progress bar.
 
     Returns:
-        ``{"output_dir", "manifest", "num_images", "classes", "settings"}``.
+        ``{"output_dir", "manifest", "num_images", "classes", "settings"}``, plus ``"near_copies"`` (threshold,
+        dropped images with class and seed, per-class counts, rounds, images still missing) with a filter.
 
     Raises:
-        ValueError: for ``num_per_class < 1``, ``batch_size < 1``, an unknown class name or a crop larger than the
-            images.
+        ValueError: for ``num_per_class < 1``, ``batch_size < 1``, ``max_redraw_rounds < 0``, an unknown class name,
+            a crop larger than the images, or images whose size differs from the filter's training images.
     """
     from monai_medienet.io import SyntheticImageWriter
 
@@ -74,6 +91,8 @@ def generate_synthetic(
         raise ValueError(f"generate_synthetic: num_per_class must be >= 1, got {num_per_class}.")
     if batch_size < 1:
         raise ValueError(f"generate_synthetic: batch_size must be >= 1, got {batch_size}.")
+    if max_redraw_rounds < 0:
+        raise ValueError(f"generate_synthetic: max_redraw_rounds must be >= 0, got {max_redraw_rounds}.")
     dev = resolve_device(device)
     gen = load_diffusion_generator(checkpoint, device=dev, use_ema=use_ema)
     wanted = list(classes) if classes else list(gen.classes)
@@ -96,15 +115,31 @@ def generate_synthetic(
     writer = SyntheticImageWriter(output_dir, gen.classes, fmt=fmt, overwrite=overwrite, provenance=settings)
     jobs = [(gen.classes.index(name), seed + i) for i, (name, _) in enumerate(
         (n, k) for n in wanted for k in range(num_per_class))]  # fmt: skip
-    written = 0
+    written, rounds, next_seed = 0, 0, seed + len(jobs)
+    dropped: list[dict[str, Any]] = []
+    pending = jobs
     bar = tqdm(total=len(jobs), desc="generating", disable=not progress)
-    for images, chunk in iter_generated_batches(
-        gen, jobs, guidance_scale, sampler, num_inference_steps, batch_size, dtype, crop_size
-    ):
-        for img, (lab, s) in zip(images, chunk):
-            writer.write(img, lab, s)
-            written += 1
-        bar.update(len(chunk))
+    while pending:
+        redraw: list[int] = []
+        for images, chunk in iter_generated_batches(
+            gen, pending, guidance_scale, sampler, num_inference_steps, batch_size, dtype, crop_size
+        ):
+            flags = near_copy_filter(images) if near_copy_filter is not None else np.zeros(len(chunk), dtype=bool)
+            for img, (lab, s), copy in zip(images, chunk, flags):
+                if copy:  # never written: redrawn with a new seed
+                    dropped.append({"class": gen.classes[lab], "seed": int(s), "round": rounds})
+                    redraw.append(lab)
+                    continue
+                writer.write(img, lab, s)
+                written += 1
+            bar.update(len(chunk))
+        if not redraw or rounds >= max_redraw_rounds:
+            break
+        rounds += 1
+        pending = [(lab, next_seed + j) for j, lab in enumerate(redraw)]
+        next_seed += len(redraw)
+        bar.total += len(pending)
+        bar.refresh()
     bar.close()
     manifest = getattr(writer, "manifest_path", Path(output_dir) / "manifest.csv")
     close = getattr(writer, "close", None)
@@ -117,12 +152,75 @@ def generate_synthetic(
         "classes": wanted,
         "settings": settings,
     }
+    if near_copy_filter is not None:
+        missing = {name: 0 for name in wanted}
+        for lab in redraw:  # the last round's near-copies (empty unless the rounds ran out)
+            missing[gen.classes[lab]] += 1
+        summary["near_copies"] = {
+            "threshold": near_copy_filter.threshold,
+            "percentile": near_copy_filter.percentile,
+            "num_dropped": len(dropped),
+            "dropped_per_class": {name: sum(d["class"] == name for d in dropped) for name in wanted},
+            "redraw_rounds": rounds,
+            "missing_per_class": missing,
+            "dropped": dropped,
+        }
+        Path(output_dir, "near_copies.json").write_text(json.dumps(summary["near_copies"], indent=2))
+        if any(missing.values()):
+            warnings.warn(
+                f"generate_synthetic: after {rounds} redraw rounds these classes are short of near-copy-free images: "
+                f"{ {k: v for k, v in missing.items() if v} } (see near_copies.json).",
+                stacklevel=2,
+            )
     print(
         f"=== inference finished ===\n  {written} images ({num_per_class} per class for {wanted}) in {output_dir}\n"
         f"  manifest: {manifest}\n  sampler: {sampler}, steps: {num_inference_steps}, guidance: {guidance_scale}, "
-        f"seeds: {seed}..{seed + len(jobs) - 1}"
+        f"seeds: {seed}..{next_seed - 1}"
+        + (
+            f"\n  near-copies dropped before writing: {summary['near_copies']['num_dropped']} "
+            f"(threshold {near_copy_filter.threshold:.4g}, {near_copy_filter.percentile:g}th percentile of held-out)"
+            if near_copy_filter is not None
+            else ""
+        )
     )
     return summary
+
+
+def build_near_copy_filter(
+    train_items: Sequence[dict],
+    heldout_items: Sequence[dict],
+    transform: Any,
+    crop_size: Sequence[int] | None = None,
+    percentile: float = 5.0,
+    progress: bool = True,
+) -> NearCopyFilter:
+    """A :class:`~monai_medienet.metrics.NearCopyFilter` in the space :func:`generate_synthetic` writes images in.
+
+    The generator's training items and held-out real items go once through ``transform`` (the training
+    preprocessing) and are centre-cropped like the generated images.
+
+    Args:
+        train_items: the generator's training items (``{"image", "label"}`` dicts).
+        heldout_items: real items the generator never saw (use the validation split: the test split stays untouched).
+        transform: deterministic dict transform to ``(C, H, W)`` in ``[0, 1]`` (the bundle's ``preprocessing``).
+        crop_size: the ``crop_size`` given to :func:`generate_synthetic` (``None``: no crop).
+        percentile: percentile of held-out->train nearest distances below which an image is a near-copy.
+        progress: progress bars while loading.
+
+    Returns:
+        The filter, to pass as ``generate_synthetic(..., near_copy_filter=...)``.
+
+    Raises:
+        ValueError: empty item lists, images of different sizes, a crop larger than the images or a bad percentile.
+    """
+    from monai_medienet.evaluation import materialise
+    from monai_medienet.metrics import NearCopyFilter
+
+    train = materialise(train_items, transform, "near-copy screen: train", progress)[0]
+    heldout = materialise(heldout_items, transform, "near-copy screen: held-out", progress)[0]
+    if crop_size is not None:
+        train, heldout = center_crop(train, crop_size), center_crop(heldout, crop_size)
+    return NearCopyFilter(train, heldout, percentile=percentile)
 
 
 def iter_generated_batches(

@@ -19,7 +19,7 @@ from .fid import (
     locate_inception_weights,
 )
 from .label_fidelity import label_fidelity
-from .memorization import MemorizationResult, memorization_check, nearest_neighbours
+from .memorization import MemorizationResult, NearCopyFilter, memorization_check, nearest_neighbours
 from .precision_recall import knn_radii, precision_recall, realism_score
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "DataCopyingTest",
     "InceptionFeatureExtractor",
     "MemorizationResult",
+    "NearCopyFilter",
     "compute_fid",
     "data_copying_test",
     "extract_features",

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import torch
 
-__all__ = ["MemorizationResult", "memorization_check", "nearest_neighbours"]
+__all__ = ["MemorizationResult", "NearCopyFilter", "memorization_check", "nearest_neighbours"]
 
 
 def nearest_neighbours(
@@ -38,6 +38,71 @@ def nearest_neighbours(
         dists.append(m.values)
         idx.append(m.indices)
     return torch.cat(dists).numpy(), torch.cat(idx).numpy()
+
+
+class NearCopyFilter:
+    """A near-copy screen built once from the generator's training images and held-out real images.
+
+    A generated image is a near-copy when its nearest training image is closer than ``percentile`` % of held-out real
+    images are to theirs (new real data from the same distribution), or when it is an exact copy. Used by
+    :func:`memorization_check` and, before anything is written, by
+    :func:`~monai_medienet.engines.generate_synthetic` (``near_copy_filter=``) to drop near-copies for privacy.
+
+    Args:
+        train: ``(Nt, ...)`` the real images the generator was trained on (images or features).
+        heldout: ``(Nh, ...)`` real images it never saw, same space (e.g. the validation split when screening
+            before the test split is touched).
+        percentile: percentile in ``(0, 100)`` of the held-out->train nearest distances used as the threshold.
+        exact_tol: distance at or below which an image counts as an exact copy (always a near-copy).
+
+    Raises:
+        ValueError: ``percentile`` outside ``(0, 100)``, a negative ``exact_tol``, empty or mismatched inputs.
+
+    Example:
+        >>> screen = NearCopyFilter(train_images, val_images, percentile=5.0)
+        >>> keep = ~screen(generated)  # (B,) bool
+    """
+
+    def __init__(
+        self,
+        train: np.ndarray | torch.Tensor,
+        heldout: np.ndarray | torch.Tensor,
+        percentile: float = 5.0,
+        exact_tol: float = 1e-6,
+    ) -> None:
+        if not 0.0 < float(percentile) < 100.0:
+            raise ValueError(f"NearCopyFilter: percentile must be in (0, 100), got {percentile}.")
+        if float(exact_tol) < 0:
+            raise ValueError(f"NearCopyFilter: exact_tol must be >= 0, got {exact_tol}.")
+        self.train = torch.as_tensor(np.asarray(train) if not isinstance(train, torch.Tensor) else train)
+        self.percentile = float(percentile)
+        self.exact_tol = float(exact_tol)
+        self.heldout_distance, _ = nearest_neighbours(heldout, self.train)
+        self.threshold = float(np.percentile(self.heldout_distance, self.percentile))
+
+    def nearest(self, images: np.ndarray | torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+        """Distance to and index of the nearest training image of each of ``images`` ``(B, ...)``.
+
+        Raises:
+            ValueError: when an image's shape differs from the training images' (e.g. a crop applied to one side).
+        """
+        shape = tuple(images.shape[1:])
+        if shape != tuple(self.train.shape[1:]):
+            raise ValueError(
+                f"NearCopyFilter: images of shape {shape} cannot be compared with training images of shape "
+                f"{tuple(self.train.shape[1:])}; crop or resize both the same way."
+            )
+        return nearest_neighbours(images, self.train)
+
+    def is_near_copy(self, distances: np.ndarray) -> np.ndarray:
+        """``(B,)`` bool from nearest-training distances: below the threshold or an exact copy."""
+        d = np.asarray(distances)
+        # an exact copy is always flagged, even when the threshold is 0 (duplicates between held-out and train)
+        return (d < self.threshold) | (d <= self.exact_tol)
+
+    def __call__(self, images: np.ndarray | torch.Tensor) -> np.ndarray:
+        """``(B,)`` bool: which of ``images`` ``(B, ...)`` are near-copies of a training image."""
+        return self.is_near_copy(self.nearest(images)[0])
 
 
 @dataclass
@@ -110,13 +175,11 @@ def memorization_check(
     """
     if not 0.0 < float(percentile) < 100.0:
         raise ValueError(f"memorization_check: percentile must be in (0, 100), got {percentile}.")
-    syn_d, syn_i = nearest_neighbours(synthetic, train)
-    test_d, _ = nearest_neighbours(test, train)
-    thr = float(np.percentile(test_d, percentile))
-    flagged = np.flatnonzero(syn_d < thr)
-    # an exact copy is always flagged, even when the threshold is 0 (duplicates between test and train)
+    screen = NearCopyFilter(train, test, percentile, exact_tol)
+    syn_d, syn_i = screen.nearest(synthetic)
+    thr, test_d = screen.threshold, screen.heldout_distance
+    flagged = np.flatnonzero(screen.is_near_copy(syn_d))
     exact = np.flatnonzero(syn_d <= exact_tol)
-    flagged = np.union1d(flagged, exact)
     return MemorizationResult(
         space=space,
         threshold=thr,

@@ -96,6 +96,14 @@ def test_smoke_training_and_inference(bundle, classes, data_fixture, out_size, r
     run_id(bundle, "training", ["train.yaml"], out, diffusion_snapshot_every=1)
     _check_training_outputs(out, classes)
     run_id(bundle, "inference", ["inference.yaml"], out)
+    # the privacy screen: every image checked against the training images before it is written
+    run_id(
+        bundle, "inference", ["inference.yaml"], out, drop_near_copies=True, inference_output_dir=str(out / "screened")
+    )
+    screen = json.loads((out / "screened" / "near_copies.json").read_text())
+    rows = (out / "screened" / "manifest.csv").read_text().splitlines()[1:]
+    assert screen["threshold"] > 0 and screen["percentile"] == 5.0
+    assert len(rows) + sum(screen["missing_per_class"].values()) == 2 * len(classes)
     # one snapshot per epoch was kept; select_checkpoint scores both against the validation images
     run_id(bundle, "select_checkpoint", ["inference.yaml"], out, selection_num_per_class=4, selection_min_per_cell=2)
     selection = json.loads((out / "checkpoint_selection" / "checkpoint_selection.json").read_text())

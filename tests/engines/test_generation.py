@@ -57,3 +57,73 @@ def test_generate_errors(checkpoint, tmp_path):
     with pytest.raises(ValueError, match="crop_size"):
         generate_synthetic(checkpoint, tmp_path / "c", num_per_class=1, num_inference_steps=1, sampler="ddim",
                            crop_size=(64, 64), progress=False)  # fmt: skip
+
+
+class _FlagByCall:
+    """A stand-in near-copy filter: flags the images at the given positions of the stream it is shown."""
+
+    threshold, percentile = 0.5, 5.0
+
+    def __init__(self, positions):
+        self.positions, self.seen = set(positions), 0
+
+    def __call__(self, images):
+        flags = np.array([self.seen + i in self.positions for i in range(len(images))])
+        self.seen += len(images)
+        return flags
+
+
+def test_generate_drops_near_copies_and_redraws_them_with_new_seeds(checkpoint, tmp_path):
+    import json
+    import warnings
+
+    kwargs = {"num_per_class": 2, "num_inference_steps": 2, "sampler": "ddim", "batch_size": 4, "seed": 5,
+              "progress": False, "crop_size": (14, 14)}  # fmt: skip
+    # planned: normal 5, 6, pneumonia 7, 8; the 1st and 3rd are flagged and redrawn (same classes, seeds 9 and 10)
+    out = generate_synthetic(checkpoint, tmp_path / "a", near_copy_filter=_FlagByCall({0, 2}), **kwargs)
+    rows = list(csv.DictReader(open(tmp_path / "a" / "manifest.csv")))
+    assert sorted((r["class_name"], int(r["seed"])) for r in rows) == [
+        ("normal", 6), ("normal", 9), ("pneumonia", 8), ("pneumonia", 10)
+    ]  # fmt: skip
+    nc = out["near_copies"]
+    assert out["num_images"] == 4 and nc["num_dropped"] == 2 and nc["redraw_rounds"] == 1
+    assert [(d["class"], d["seed"]) for d in nc["dropped"]] == [("normal", 5), ("pneumonia", 7)]
+    assert nc["missing_per_class"] == {"normal": 0, "pneumonia": 0}
+    assert json.loads((tmp_path / "a" / "near_copies.json").read_text()) == nc
+    # without redraws the flagged images are simply not written, and the shortfall is reported
+    with pytest.warns(UserWarning, match="short of near-copy-free images"):
+        out = generate_synthetic(
+            checkpoint, tmp_path / "b", near_copy_filter=_FlagByCall({0, 2}), max_redraw_rounds=0, **kwargs
+        )
+    assert out["num_images"] == 2 and out["near_copies"]["missing_per_class"] == {"normal": 1, "pneumonia": 1}
+    # nothing flagged: the same files as an unscreened run, and no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = generate_synthetic(checkpoint, tmp_path / "c", near_copy_filter=_FlagByCall(set()), **kwargs)
+    assert out["near_copies"]["num_dropped"] == 0 and out["num_images"] == 4
+    with pytest.raises(ValueError, match="max_redraw_rounds"):
+        generate_synthetic(checkpoint, tmp_path / "d", max_redraw_rounds=-1, **kwargs)
+
+
+def test_generate_with_a_real_near_copy_filter_drops_a_copied_training_image(checkpoint, tmp_path):
+    from monai_medienet.engines import iter_generated_batches
+    from monai_medienet.metrics import NearCopyFilter
+
+    gen = load_diffusion_generator(checkpoint)
+    (copied, _), = iter_generated_batches(gen, [(0, 5)], 2.0, "ddim", 2, 1, None, (14, 14))  # fmt: skip
+    # the generator's "training set" holds the image seed 5 draws; held-out images sit 1e-3 around it, so only
+    # a (near-)identical image falls under the threshold
+    g = torch.Generator().manual_seed(0)
+    heldout = copied + 1e-3 * torch.randn(10, *copied.shape[1:], generator=g)
+    screen = NearCopyFilter(copied, heldout, percentile=5.0)
+    out = generate_synthetic(
+        checkpoint, tmp_path, num_per_class=2, num_inference_steps=2, sampler="ddim", batch_size=4, seed=5,
+        crop_size=(14, 14), near_copy_filter=screen, progress=False,
+    )  # fmt: skip
+    assert [(d["class"], d["seed"]) for d in out["near_copies"]["dropped"]] == [("normal", 5)]
+    rows = list(csv.DictReader(open(tmp_path / "manifest.csv")))
+    assert sorted(int(r["seed"]) for r in rows) == [6, 7, 8, 9]
+    # images written at 16 px cannot be screened against a 14 px training set
+    with pytest.raises(ValueError, match="NearCopyFilter: images of shape"):
+        generate_synthetic(checkpoint, tmp_path / "x", num_per_class=1, num_inference_steps=1, sampler="ddim",
+                           near_copy_filter=screen, progress=False)  # fmt: skip
