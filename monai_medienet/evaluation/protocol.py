@@ -14,7 +14,8 @@ is first trained on the whole (filtered) synthetic pool, then fine-tuned from th
 (``real+syn+aug+pretrain``; ``aug`` applies to both stages).
 Every arm uses the same classifier recipe and the same budget (``max_steps`` optimisation steps, ``batch_size``,
 optimiser, validation interval, patience), early-stopped on the real validation AUROC with the best weights kept;
-a ``pretrain`` arm spends ``pretrain_steps`` more on its synthetic stage (reported with the run).
+a ``pretrain`` arm spends ``pretrain_steps`` more on its synthetic stage unless ``finetune_steps`` makes up the
+difference (``pretrain_steps + finetune_steps = max_steps``; reported with the run).
 Seeds are paired across arms: seed ``s`` fixes the network initialisation, data order, synthetic draw and
 augmentation stream of every arm.
 
@@ -152,8 +153,10 @@ class EvaluationConfig:
             most label-consistent / most realistic / least typical label-consistent images by the filter classifier),
             in ``(0, 1]``.
         realism_k: ``realism`` arms: k of the real k-NN manifold (per class) of the realism score.
-        pretrain_steps: ``pretrain`` arms: step budget of the synthetic pre-training stage (``None``: ``max_steps``);
-            the fine-tuning stage on the real images has ``max_steps``. Both stages early-stop on real val AUROC.
+        pretrain_steps: ``pretrain`` arms: step budget of the synthetic pre-training stage (``None``: ``max_steps``).
+            Both stages early-stop on real val AUROC.
+        finetune_steps: ``pretrain`` arms: step budget of the fine-tuning stage on the real images (``None``:
+            ``max_steps``). ``pretrain_steps + finetune_steps = max_steps`` gives the arm the other arms' budget.
         finetune_lr: ``pretrain`` arms: Adam learning rate of the fine-tuning stage (``None``: ``lr``).
         class_balanced: split the synthetic count equally across classes.
         rotate_degrees: classic augmentation: max rotation.
@@ -207,6 +210,7 @@ class EvaluationConfig:
     filter_keep_fraction: float = 0.5
     realism_k: int = 3
     pretrain_steps: int | None = None
+    finetune_steps: int | None = None
     finetune_lr: float | None = None
     class_balanced: bool = True
     rotate_degrees: float = 10.0
@@ -258,8 +262,9 @@ class EvaluationConfig:
             )
         if int(self.realism_k) < 1:
             raise ValueError(f"EvaluationConfig: realism_k must be >= 1, got {self.realism_k}.")
-        if self.pretrain_steps is not None and int(self.pretrain_steps) < 1:
-            raise ValueError(f"EvaluationConfig: pretrain_steps must be >= 1 or None, got {self.pretrain_steps}.")
+        for name in ("pretrain_steps", "finetune_steps"):
+            if getattr(self, name) is not None and int(getattr(self, name)) < 1:
+                raise ValueError(f"EvaluationConfig: {name} must be >= 1 or None, got {getattr(self, name)}.")
         if self.finetune_lr is not None and not float(self.finetune_lr) > 0:
             raise ValueError(f"EvaluationConfig: finetune_lr must be > 0 or None, got {self.finetune_lr}.")
         if self.max_steps < 1 or self.batch_size < 1 or self.val_interval < 1 or self.n_boot < 1:
@@ -663,7 +668,10 @@ def run_evaluation(
             if not train_items:
                 raise ValueError(f"run_evaluation: arm {arm!r} has no training images (synthetic_ratio=0?).")
             desc = f"[{run_i}/{n_runs}] {arm} seed {seed}"
-            trained = _train(train_items, spec["aug"], seed, desc, init=pretrained, lr=cfg.finetune_lr)
+            fine_steps = cfg.finetune_steps if pre is not None else None  # None: max_steps
+            trained = _train(
+                train_items, spec["aug"], seed, desc, init=pretrained, max_steps=fine_steps, lr=cfg.finetune_lr
+            )
             p, lab = predict_proba(trained.network, test_items, cfg.batch_size, device, cfg.bf16)
             if not np.array_equal(lab, y_te):
                 raise RuntimeError("run_evaluation: test order changed during prediction.")
@@ -686,6 +694,7 @@ def run_evaluation(
             if pre is not None:
                 runs[-1]["pretrain"] = {
                     "max_steps": int(steps),
+                    "finetune_max_steps": int(cfg.max_steps if cfg.finetune_steps is None else cfg.finetune_steps),
                     "finetune_lr": float(cfg.lr if cfg.finetune_lr is None else cfg.finetune_lr),
                     "n_train_synthetic": n_syn_total,
                     "best_val_auroc": pre.best_val_auroc,

@@ -48,7 +48,8 @@ def _pretrain_text(results: Mapping) -> str:
     for arm, r in results["arms"].items():
         pre = next((x["pretrain"] for x in r.get("runs", []) if "pretrain" in x), None)
         if pre is not None:
-            parts.append(f"{arm}: up to {pre['max_steps']} steps, fine-tuning lr {pre['finetune_lr']}")
+            fine = pre.get("finetune_max_steps", results["settings"]["max_steps"])
+            parts.append(f"{arm}: up to {pre['max_steps']}+{fine} steps, fine-tuning lr {pre['finetune_lr']}")
     if not parts:
         return ""
     return (

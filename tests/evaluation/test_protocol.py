@@ -37,6 +37,8 @@ def test_config_validation():
         EvaluationConfig(realism_k=0)
     with pytest.raises(ValueError, match="pretrain_steps"):
         EvaluationConfig(pretrain_steps=0)
+    with pytest.raises(ValueError, match="finetune_steps"):
+        EvaluationConfig(finetune_steps=0)
     with pytest.raises(ValueError, match="finetune_lr"):
         EvaluationConfig(finetune_lr=0.0)
     with pytest.raises(ValueError, match="primary"):
@@ -397,9 +399,18 @@ def test_pretrain_arm_fine_tunes_the_synthetic_network_on_real_images(tmp_path, 
     assert run["pretrain"]["steps_run"] == 4 and run["pretrain"]["max_steps"] == 4
     assert run["pretrain"]["finetune_lr"] == 5e-4 and run["pretrain"]["n_train_synthetic"] == 48
     report = (tmp_path / "report.md").read_text()
-    assert "| 4+3 |" in report and "real+syn+aug+pretrain: up to 4 steps, fine-tuning lr 0.0005" in report
+    assert "| 4+3 |" in report and "real+syn+aug+pretrain: up to 4+3 steps, fine-tuning lr 0.0005" in report
     # a filter token picks the pool that is pre-trained on (the top half per class: 24)
     calls.clear()
     res = run_evaluation(splits, syn, **_fast(arms=["real+syn+aug+filter+pretrain"], fidelity=False, gradcam_images=0))
     assert [c["n_syn"] for c in calls] == [0, 24, 0]  # filter classifier (real+aug), pre-training, fine-tuning
     assert res["arms"]["real+syn+aug+filter+pretrain"]["runs"][0]["pretrain"]["max_steps"] == 3  # = max_steps
+    # the budget of the other arms split over both stages: 2 + 1 = max_steps
+    calls.clear()
+    res = run_evaluation(
+        splits, syn, **_fast(arms=["real+syn+aug+pretrain"], pretrain_steps=2, finetune_steps=1, fidelity=False,
+                             gradcam_images=0, feature_classifier=False),
+    )  # fmt: skip
+    assert [c["max_steps"] for c in calls] == [2, 1]
+    run = res["arms"]["real+syn+aug+pretrain"]["runs"][0]
+    assert run["steps_run"] == 1 and run["pretrain"]["steps_run"] == 2 and run["pretrain"]["finetune_max_steps"] == 1
