@@ -1,21 +1,19 @@
 """The augmentation protocol: classifier arms x seeds with a fixed step budget, plus fidelity/diversity/privacy.
 
-Arms are named by ``+``-joined tokens from ``{"real", "syn", "aug", "filter", "realism", "hard", "pretrain"}``:
-``real`` (real
-only), ``real+aug`` (real + classic augmentation), ``real+syn+aug`` (real + synthetic at ``synthetic_ratio``, class
-balanced, + augmentation), ``syn`` (synthetic only; always tested on real). ``filter``, ``realism`` and ``hard`` draw
-the synthetic images from a filtered pool (see :func:`filter_synthetic`): per class, the ``filter_keep_fraction`` of
-the synthetic images that a classifier trained on the real training images finds most consistent with their label
-(``filter``), that lie deepest in the real training images' k-NN manifold of their class in that classifier's
-feature space (``realism``, the realism score of Kynkaenniemi et al. 2019), or that it finds *least* typical of their
-label while still agreeing with it (``hard``), e.g. ``real+syn+aug+filter``, ``real+syn+aug+realism``,
-``real+syn+aug+hard``. ``pretrain`` (with ``real`` and ``syn``) trains in two stages instead of mixing: the classifier
-is first trained on the whole (filtered) synthetic pool, then fine-tuned from those weights on the real images
-(``real+syn+aug+pretrain``; ``aug`` applies to both stages).
-Every arm uses the same classifier recipe and the same budget (``max_steps`` optimisation steps, ``batch_size``,
-optimiser, validation interval, patience), early-stopped on the real validation AUROC with the best weights kept;
-a ``pretrain`` arm spends ``pretrain_steps`` more on its synthetic stage unless ``finetune_steps`` makes up the
-difference (``pretrain_steps + finetune_steps = max_steps``; reported with the run).
+Arms are named by ``+``-joined tokens from ``{"real", "syn", "aug", "filter", "realism", "hard", "pretrain"}``: ``real``
+(real only), ``real+aug`` (real + classic augmentation), ``real+syn+aug`` (real + synthetic at ``synthetic_ratio``,
+class balanced, + augmentation), ``syn`` (synthetic only; always tested on real). ``filter``, ``realism`` and ``hard``
+draw the synthetic images from a filtered pool (see :func:`filter_synthetic`): per class, the ``filter_keep_fraction``
+of the synthetic images that a classifier trained on the real training images finds most consistent with their label
+(``filter``), that lie deepest in the real training images' k-NN manifold of their class in that classifier's feature
+space (``realism``, the realism score of Kynkaenniemi et al. 2019), or that it finds *least* typical of their label
+while still agreeing with it (``hard``), e.g. ``real+syn+aug+filter``, ``real+syn+aug+realism``, ``real+syn+aug+hard``.
+``pretrain`` (with ``real`` and ``syn``) trains in two stages instead of mixing: the classifier is first trained on the
+whole (filtered) synthetic pool, then fine-tuned from those weights on the real images (``real+syn+aug+pretrain``;
+``aug`` applies to both stages). Every arm uses the same classifier recipe and the same budget (``max_steps``
+optimisation steps, ``batch_size``, optimiser, validation interval, patience), early-stopped on the real validation
+AUROC with the best weights kept; a ``pretrain`` arm spends ``pretrain_steps`` more on its synthetic stage unless
+``finetune_steps`` makes up the difference (``pretrain_steps + finetune_steps = max_steps``; reported with the run).
 Seeds are paired across arms: seed ``s`` fixes the network initialisation, data order, synthetic draw and
 augmentation stream of every arm.
 
