@@ -635,22 +635,23 @@ def run_evaluation(
             syn_filter[token]["classifier"] = filter_desc
             artifacts_filter[token] = {"scores": scores, "kept": kept}
         probs[arm], runs = [], []
+        pool = filtered_items[token] if token is not None else syn_items
+        if spec["pretrain"]:
+            # stage 1 trains on the whole (filtered) pool, tagged as mix_real_synthetic tags synthetic items
+            if not pool:
+                raise ValueError(f"run_evaluation: arm {arm!r} has an empty synthetic pool to pre-train on.")
+            pre_pool = [{**it, "synthetic": 1} for it in pool]
+            pre_steps = cfg.pretrain_steps if cfg.pretrain_steps is not None else cfg.max_steps
         for seed in cfg.seeds:
             run_i += 1
             n_syn_total = 0  # synthetic images drawn for this run (ratio or per-class ratios)
             pretrained, pre = None, None
-            if spec["pretrain"]:
-                # stage 1: the whole (filtered) synthetic pool; stage 2 below fine-tunes on the real images
-                pool = filtered_items[token] if token is not None else syn_items
-                if not pool:
-                    raise ValueError(f"run_evaluation: arm {arm!r} has an empty synthetic pool to pre-train on.")
-                steps = cfg.pretrain_steps if cfg.pretrain_steps is not None else cfg.max_steps
-                pool = [{**it, "synthetic": 1} for it in pool]  # tagged as mix_real_synthetic tags them
-                pre = _train(pool, spec["aug"], seed, f"[{run_i}/{n_runs}] {arm} seed {seed} (pre)", max_steps=steps)
-                pretrained, n_syn_total = pre.network, len(pool)
+            if spec["pretrain"]:  # stage 2 below fine-tunes on the real images
+                desc = f"[{run_i}/{n_runs}] {arm} seed {seed} (pre)"
+                pre = _train(pre_pool, spec["aug"], seed, desc, max_steps=pre_steps)
+                pretrained, n_syn_total = pre.network, len(pre_pool)
                 train_items = list(real_items)
             elif spec["syn"]:
-                pool = filtered_items[token] if token is not None else syn_items
                 mixed = mix_real_synthetic(
                     real_items,
                     pool,
@@ -691,7 +692,7 @@ def run_evaluation(
             )
             if pre is not None:
                 runs[-1]["pretrain"] = {
-                    "max_steps": int(steps),
+                    "max_steps": int(pre_steps),
                     "finetune_max_steps": int(cfg.max_steps if cfg.finetune_steps is None else cfg.finetune_steps),
                     "finetune_lr": float(cfg.lr if cfg.finetune_lr is None else cfg.finetune_lr),
                     "n_train_synthetic": n_syn_total,

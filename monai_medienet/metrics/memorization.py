@@ -74,7 +74,8 @@ class NearCopyFilter:
             raise ValueError(f"NearCopyFilter: percentile must be in (0, 100), got {percentile}.")
         if float(exact_tol) < 0:
             raise ValueError(f"NearCopyFilter: exact_tol must be >= 0, got {exact_tol}.")
-        self.train = torch.as_tensor(np.asarray(train) if not isinstance(train, torch.Tensor) else train)
+        # float64 once, as nearest_neighbours computes: a screen is called on every generated batch
+        self.train = torch.as_tensor(np.asarray(train) if not isinstance(train, torch.Tensor) else train).double()
         self.percentile = float(percentile)
         self.exact_tol = float(exact_tol)
         self.heldout_distance, _ = nearest_neighbours(heldout, self.train)
