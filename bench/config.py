@@ -156,6 +156,14 @@ def medienet_available() -> bool:
     return True
 
 
+#: U-Net kinds that change one MedIENet argument, for the forward-overhead ablations.
+MEDIENET_ABLATIONS: dict[str, dict[str, Any]] = {
+    "medienet_norope": {"rope": False},
+    "medienet_nomulti": {"multi_attention": False},
+    "medienet_light": {"decoder_attention": "self"},
+}
+
+
 def build_unet(profile: dict[str, Any], kind: str, seed: int = 0) -> nn.Module:
     """Build the denoising U-Net of ``kind`` at the profile's channels, seeded, with non-zero output layers.
 
@@ -165,7 +173,9 @@ def build_unet(profile: dict[str, Any], kind: str, seed: int = 0) -> nn.Module:
             ``"monai_cond"`` (the plain MONAI U-Net with class embeddings: the equal-channels baseline for the
             RoPE + multi-attention overhead), ``"medienet"`` (``MedIENetUNet``), or the ablations
             ``"medienet_norope"`` (``rope=False``) and ``"medienet_nomulti"`` (``multi_attention=False``: MONAI's
-            cross-attention transformer at the encoder attention levels too).
+            cross-attention transformer at the encoder attention levels too), and the light decoder
+            ``"medienet_light"`` (``decoder_attention="self"``: MONAI's self-attention blocks at the mid block and the
+            decoder, the class added to the timestep embedding; the encoder keeps its multi-attention blocks).
         seed: initialisation seed.
 
     Returns:
@@ -188,10 +198,10 @@ def build_unet(profile: dict[str, Any], kind: str, seed: int = 0) -> nn.Module:
         from monai.networks.nets import DiffusionModelUNet
 
         net = DiffusionModelUNet(**common)  # MONAI defaults otherwise (as a MONAI user would build it)
-    elif kind in ("monai_cond", "medienet", "medienet_norope", "medienet_nomulti"):
+    elif kind in ("monai_cond", "medienet", *MEDIENET_ABLATIONS):
         from monai_medienet.networks import build_diffusion_unet
 
-        ablation = {"medienet_norope": {"rope": False}, "medienet_nomulti": {"multi_attention": False}}.get(kind, {})
+        ablation = MEDIENET_ABLATIONS.get(kind, {})
         name = "monai" if kind == "monai_cond" else "medienet"
         net = build_diffusion_unet(name, num_classes=profile["num_classes"], **common, **ablation)
     else:

@@ -13,7 +13,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from bench.config import get_profile, medienet_available
+from bench.config import MEDIENET_ABLATIONS, get_profile, medienet_available
 from bench.worker import RESULT_PREFIX
 from monai_medienet.utils import cpu_has_native_bf16
 
@@ -62,10 +62,9 @@ def plan(
     rep += [{"case": "train", "params": {"pipeline": p, "image_size": big}} for p in train_pipes]
     kinds = ["monai_cond"] + (["medienet"] if med else [])
     rep += [{"case": "forward", "params": {"kind": k, "dtype": d, "image_size": big}} for d in dtypes for k in kinds]
-    if med:  # where the MedIENet overhead comes from: RoPE off, multi-attention off (at the fast-path precision)
+    if med:  # where the MedIENet overhead comes from (at the fast-path precision): RoPE, multi-attention, decoder
         rep += [
-            {"case": "forward", "params": {"kind": k, "dtype": fast, "image_size": big}}
-            for k in ("medienet_norope", "medienet_nomulti")
+            {"case": "forward", "params": {"kind": k, "dtype": fast, "image_size": big}} for k in MEDIENET_ABLATIONS
         ]
     if compile and med:
         rep += [{"case": "forward", "params": {"kind": "medienet", "dtype": fast, "image_size": big, "compile": True}}]
@@ -301,7 +300,7 @@ def derived(results: list[dict]) -> dict[str, Any]:
                     out[f"forward_fraction_of_peak[{k}]"] = _stats(fr)
         for k in sorted(keys):
             if k.startswith("forward[") and f"dtype={dtype}" in k and "kind=monai_cond" in k and "compile" not in k:
-                for kind in ("medienet", "medienet_norope", "medienet_nomulti"):
+                for kind in ("medienet", *MEDIENET_ABLATIONS):
                     other = k.replace("kind=monai_cond", f"kind={kind}")
                     ratio = _paired(results, other, k, "seconds") if other in keys else None
                     if ratio:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from .blocks import MultiAttentionBlock
 from .rope import RotaryEmbedding, apply_rotary
-from .unet import MEDIENET_ONLY_ARGS, MedIENetUNet, MonaiClassConditionalUNet, build_diffusion_unet
+from .unet import DECODER_ATTENTION, MEDIENET_ONLY_ARGS, MedIENetUNet, MonaiClassConditionalUNet, build_diffusion_unet
 
 __all__ = [
+    "DECODER_ATTENTION",
     "MEDIENET_ONLY_ARGS",
     "MedIENetUNet",
     "MonaiClassConditionalUNet",

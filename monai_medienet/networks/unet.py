@@ -22,7 +22,13 @@ from torch import nn
 
 from .blocks import MultiAttentionBlock
 
-__all__ = ["MedIENetUNet", "MonaiClassConditionalUNet", "build_diffusion_unet", "MEDIENET_ONLY_ARGS"]
+__all__ = [
+    "MedIENetUNet",
+    "MonaiClassConditionalUNet",
+    "build_diffusion_unet",
+    "MEDIENET_ONLY_ARGS",
+    "DECODER_ATTENTION",
+]
 
 #: constructor arguments of :class:`MedIENetUNet` that the MONAI baseline does not have (ignored by the factory).
 MEDIENET_ONLY_ARGS = (
@@ -36,7 +42,11 @@ MEDIENET_ONLY_ARGS = (
     "num_class_tokens",
     "class_embed_dim",
     "attention_dropout",
+    "decoder_attention",
 )
+
+#: values of ``MedIENetUNet(decoder_attention=...)``.
+DECODER_ATTENTION = ("cross", "self")
 
 
 def _labels_or_null(
@@ -141,7 +151,13 @@ class MedIENetUNet(nn.Module):
     - the encoder levels with attention use :class:`MultiAttentionBlock` (RoPE self-attention, class
       cross-attention, channel attention) after every residual block (``multi_attention=False`` falls back to
       MONAI's cross-attention transformer there, for ablations);
-    - the mid block and the decoder attention levels are MONAI's cross-attention blocks on the same class tokens.
+    - the mid block and the decoder attention levels are MONAI's cross-attention blocks on the same class tokens
+      (``decoder_attention="cross"``, the default), or MONAI's plain self-attention blocks
+      (``decoder_attention="self"``, the light decoder): the class then reaches the mid block and the decoder
+      MONAI's way, through a second ``num_classes + 1``-row class embedding added to the timestep embedding (which
+      every residual block receives), and the class cross-attention stays in the encoder's multi-attention blocks.
+      The light decoder has no GEGLU feed-forward and no per-level cross-attention, which is where the default
+      network spends its extra time over a plain MONAI U-Net on a CPU (``docs/benchmarks.md``).
 
     Args:
         spatial_dims: 2 or 3.
@@ -168,6 +184,9 @@ class MedIENetUNet(nn.Module):
         attention_dropout: attention dropout of the multi-attention blocks and MONAI's cross-attention blocks.
         use_flash_attention: let MONAI's blocks use ``scaled_dot_product_attention`` (the multi-attention blocks
             always do).
+        decoder_attention: ``"cross"`` (MONAI cross-attention transformers on the class tokens at the mid block and
+            the decoder attention levels) or ``"self"`` (MONAI self-attention blocks there, class embedding added to
+            the timestep embedding). Checkpoints of one do not load into the other.
 
     Raises:
         ValueError: on invalid arguments; the message names the class and the offending value.
@@ -198,9 +217,14 @@ class MedIENetUNet(nn.Module):
         channel_reduction: int = 4,
         attention_dropout: float = 0.0,
         use_flash_attention: bool = True,
+        decoder_attention: str = "cross",
     ) -> None:
         super().__init__()
         name = type(self).__name__
+        if decoder_attention not in DECODER_ATTENTION:
+            raise ValueError(
+                f"{name}: decoder_attention must be one of {DECODER_ATTENTION}, got {decoder_attention!r}."
+            )
         if spatial_dims not in (2, 3):
             raise ValueError(f"{name}: spatial_dims must be 2 or 3, got {spatial_dims}.")
         if in_channels < 1 or out_channels < 1:
@@ -248,6 +272,8 @@ class MedIENetUNet(nn.Module):
         self.attention_levels = attention_levels
         self.num_res_blocks = num_res_blocks
         self.num_class_tokens = int(num_class_tokens)
+        self.decoder_attention = decoder_attention
+        decoder_cross = decoder_attention == "cross"
         time_embed_dim = channels[0] * 4
         self.class_embed_dim = int(class_embed_dim or time_embed_dim)
 
@@ -260,6 +286,10 @@ class MedIENetUNet(nn.Module):
         )
         self.class_embedding = nn.Embedding(self.num_classes + 1, self.num_class_tokens * self.class_embed_dim)
         nn.init.normal_(self.class_embedding.weight, std=0.02 * self.class_embed_dim**0.5)
+        # light decoder: the class reaches the mid block and decoder MONAI's way, added to the timestep embedding
+        self.timestep_class_embedding: nn.Embedding | None = None
+        if not decoder_cross:
+            self.timestep_class_embedding = nn.Embedding(self.num_classes + 1, time_embed_dim)
 
         monai_attn = {
             "num_head_channels": 0,  # set per level
@@ -315,18 +345,18 @@ class MedIENetUNet(nn.Module):
                 )
             self.down_blocks.append(block)
 
-        # 3. mid block (MONAI, cross-attention to the class tokens)
+        # 3. mid block (MONAI: cross-attention to the class tokens, or plain self-attention for the light decoder)
         self.middle_block = get_mid_block(
             spatial_dims=spatial_dims,
             in_channels=channels[-1],
             temb_channels=time_embed_dim,
             norm_num_groups=norm_num_groups,
             norm_eps=norm_eps,
-            with_conditioning=True,
+            with_conditioning=decoder_cross,
             **{**monai_attn, "num_head_channels": num_head_channels[-1]},
         )
 
-        # 4. decoder (MONAI blocks, cross-attention at the attention levels)
+        # 4. decoder (MONAI blocks; cross- or self-attention at the attention levels)
         self.up_blocks = nn.ModuleList()
         rev_ch = list(reversed(channels))
         rev_res = list(reversed(num_res_blocks))
@@ -348,8 +378,8 @@ class MedIENetUNet(nn.Module):
                     norm_eps=norm_eps,
                     add_upsample=i != len(channels) - 1,
                     resblock_updown=resblock_updown,
-                    with_attn=False,
-                    with_cross_attn=rev_att[i],
+                    with_attn=rev_att[i] and not decoder_cross,
+                    with_cross_attn=rev_att[i] and decoder_cross,
                     **{**monai_attn, "num_head_channels": rev_heads[i]},
                 )
             )
@@ -405,8 +435,12 @@ class MedIENetUNet(nn.Module):
             timesteps = timesteps.expand(batch)
         # 1. time embedding
         emb = self.time_embed(get_timestep_embedding(timesteps, self.block_out_channels[0]).to(dtype=x.dtype))
-        # 2. class tokens (context of every cross-attention)
-        context = self.class_tokens(class_labels, batch, x.device).to(dtype=x.dtype)
+        # 2. class tokens (context of every cross-attention); light decoder: class embedding added to emb as well
+        labels = _labels_or_null(class_labels, batch, self.null_class_index, x.device)
+        context = self.class_embedding(labels).reshape(batch, self.num_class_tokens, self.class_embed_dim)
+        context = context.to(dtype=x.dtype)
+        if self.timestep_class_embedding is not None:
+            emb = emb + self.timestep_class_embedding(labels).to(dtype=x.dtype)
         # 3. initial convolution
         h = self.conv_in(x)
         # 4. encoder

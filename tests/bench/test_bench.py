@@ -159,6 +159,7 @@ def test_plan_without_native_bf16_runs_fp32_only_but_measures_the_bf16_peak():
     assert bf16 == ["matmul_peak[dtype=bf16]"]
     assert "forward[compile=True,dtype=fp32,image_size=64,kind=medienet]" in keys
     assert "forward[dtype=fp32,image_size=64,kind=medienet_norope]" in keys
+    assert "forward[dtype=fp32,image_size=64,kind=medienet_light]" in keys
 
 
 def test_cli_parser():
@@ -194,3 +195,19 @@ def test_quick_benchmark_runs_and_writes_json(tmp_path):
     if report["meta"]["medienet_available"]:
         assert any(k.startswith("sampling_speedup[medienet_fast") for k in report["summary"]["derived"])
     assert "### Sampling" in md.read_text()
+
+
+@pytest.mark.parametrize("kind", ["medienet_norope", "medienet_nomulti", "medienet_light"])
+def test_ablation_kinds_change_one_argument(kind):
+    from bench.config import MEDIENET_ABLATIONS, build_unet, get_profile
+
+    net = build_unet(get_profile("quick"), kind)
+    ((arg, value),) = MEDIENET_ABLATIONS[kind].items()
+    if arg == "rope":
+        assert all(m.rope is None for m in net.modules() if type(m).__name__ == "MultiAttentionBlock")
+    elif arg == "multi_attention":
+        assert not any(type(m).__name__ == "MultiAttentionBlock" for m in net.modules())
+    else:
+        assert net.decoder_attention == value and net.timestep_class_embedding is not None
+    with pytest.raises(ValueError, match="unknown U-Net kind"):
+        build_unet(get_profile("quick"), "medienet_heavy")

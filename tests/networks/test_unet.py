@@ -55,9 +55,9 @@ def test_encoder_uses_multi_attention_and_switches():
         assert sum(p.numel() for p in MedIENetUNet(**TINY, **{part: False}).parameters()) < full
 
 
-@pytest.mark.parametrize("name", ["medienet", "monai"])
-def test_class_labels_condition_output_and_none_is_null(name):
-    net = tiny(name).eval()
+@pytest.mark.parametrize("name, kw", [("medienet", {}), ("medienet", {"decoder_attention": "self"}), ("monai", {})])
+def test_class_labels_condition_output_and_none_is_null(name, kw):
+    net = tiny(name, **kw).eval()
     x = torch.randn(1, 3, 8, 8).expand(3, -1, -1, -1)
     t = torch.tensor([500, 500, 500])
     y = net(x, timesteps=t, class_labels=torch.tensor([0, 1, 2]))
@@ -123,6 +123,7 @@ def test_scalar_timestep_and_column_labels():
         ({"num_class_tokens": 0}, "num_class_tokens"),
         ({"class_embed_dim": 0}, "class_embed_dim"),
         ({"attention_dropout": 1.5}, "attention_dropout"),
+        ({"decoder_attention": "none"}, "decoder_attention must be one of .*'none'"),
         ({"in_channels": 0}, "in_channels"),
         ({"spatial_dims": 3, "num_head_channels": 4, "channels": (8, 16)}, "rope"),
     ],
@@ -135,3 +136,32 @@ def test_constructor_errors(kw, match):
 def test_monai_baseline_num_classes_error():
     with pytest.raises(ValueError, match="MonaiClassConditionalUNet: num_classes must be >= 1, got 0"):
         MonaiClassConditionalUNet(**{**TINY, "num_classes": 0})
+
+
+def test_light_decoder_uses_monai_self_attention_and_class_embedding():
+    from monai.networks.nets.diffusion_model_unet import (
+        AttnMidBlock,
+        AttnUpBlock,
+        CrossAttnMidBlock,
+        CrossAttnUpBlock,
+        SpatialTransformer,
+    )
+
+    default, light = MedIENetUNet(**TINY), MedIENetUNet(**TINY, decoder_attention="self")
+    assert isinstance(default.middle_block, CrossAttnMidBlock) and default.timestep_class_embedding is None
+    assert isinstance(light.middle_block, AttnMidBlock)
+    assert any(isinstance(b, CrossAttnUpBlock) for b in default.up_blocks)
+    assert any(isinstance(b, AttnUpBlock) for b in light.up_blocks)
+    assert not any(isinstance(m, SpatialTransformer) for m in light.modules())  # no GEGLU / cross transformers
+    assert any(isinstance(m, MultiAttentionBlock) for m in light.modules())  # the encoder is unchanged
+    assert light.timestep_class_embedding.num_embeddings == TINY["num_classes"] + 1
+    assert sum(p.numel() for p in light.parameters()) < sum(p.numel() for p in default.parameters())
+    # the class reaches the decoder through both paths, and the null row is used for None
+    net = tiny(decoder_attention="self")
+    x = torch.randn(2, 3, 8, 8)
+    net(x, timesteps=torch.tensor([10, 700]), class_labels=torch.tensor([0, 2])).square().mean().backward()
+    g = net.timestep_class_embedding.weight.grad
+    assert g[0].abs().sum() > 0 and g[2].abs().sum() > 0 and g[1].abs().sum() == 0
+    assert net.class_embedding.weight.grad[0].abs().sum() > 0  # encoder cross-attention still sees the class
+    with pytest.raises(RuntimeError, match="state_dict"):
+        light.load_state_dict(default.state_dict())
