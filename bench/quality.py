@@ -3,11 +3,15 @@
 ``python -m bench`` times untrained networks; whether fewer DPM-Solver++ steps (and bf16, where the CPU has it) keep
 the samples' quality can only be judged on a trained generator. This script samples the same noise and labels with
 several sampler variants and scores every set with the in-domain FID against the real test split (features of a
-resnet18 trained here on the real training split, early-stopped on real validation AUROC):
+resnet18 trained here on the real training split, early-stopped on real validation AUROC) and with its label agreement
+(the fraction of images of each class that this real classifier assigns to the class they were generated for):
 
     python -m bench.quality --config_file "['bundles/medienet_pneumoniamnist/configs/common.yaml', \
         'bundles/medienet_pneumoniamnist/configs/lowdata.yaml']" --num_per_class 250 \
         --variants ddim:50:fp32 dpmpp_2m:20:fast dpmpp_2m:10:fast --out q.json --markdown q.md
+
+Several ``--checkpoint`` files (e.g. two network variants trained alike) are scored with the same feature classifier,
+noise and labels; the first row of the first checkpoint is the reference of the FID change.
 
 Reference rows make the 5 % criterion interpretable: DDIM-50 with a second noise seed (how much the FID of the same
 sampler moves with the draw) and real validation vs test (the floor). ``fast`` precision is bf16 where the CPU computes
@@ -22,6 +26,7 @@ import copy
 import json
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -85,9 +90,18 @@ def _keep_centre(images: torch.Tensor, crop: list[int]) -> torch.Tensor:
     return out
 
 
+def _label_agreement(network: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor, num_classes: int) -> dict:
+    """Per class, the fraction of ``images`` of that ``label`` the real classifier predicts as that class."""
+    network.eval()
+    with torch.no_grad():
+        pred = torch.cat([network(images[i : i + 64]).argmax(dim=1) for i in range(0, len(images), 64)])
+    per_class = [float((pred[labels == c] == c).float().mean()) for c in range(num_classes)]
+    return {"label_agreement": float((pred == labels).float().mean()), "label_agreement_per_class": per_class}
+
+
 def run_quality(
     config_files: list[str],
-    checkpoint: str | None = None,
+    checkpoint: str | Sequence[str] | None = None,
     variants: list[str] | None = None,
     num_per_class: int = 250,
     guidance_scale: float | None = None,
@@ -100,7 +114,7 @@ def run_quality(
     Args:
         config_files: bundle config files giving ``data_source``, ``preprocessing``, ``diffusion_checkpoint_path``
             and ``guidance_scale`` (e.g. ``common.yaml`` + ``lowdata.yaml``).
-        checkpoint: diffusion checkpoint (default: the config's ``diffusion_checkpoint_path``).
+        checkpoint: diffusion checkpoint, or several scored alike (default: the config's ``diffusion_checkpoint_path``).
         variants: ``sampler:steps:precision[:seed]`` strings; the first is the reference.
         num_per_class: images per class and variant.
         guidance_scale: classifier-free guidance (default: the config's).
@@ -109,8 +123,12 @@ def run_quality(
         seed: seed of the feature classifier.
 
     Returns:
-        ``{"meta", "rows"}``: per variant the images/s, in-domain FID vs real test and vs the reference set, and the
-        mean absolute pixel difference to the reference (same noise and labels).
+        ``{"meta", "rows"}``: per checkpoint and variant the images/s, in-domain FID vs real test and vs the
+        checkpoint's reference set, the mean absolute pixel difference to that reference (same noise and labels) and
+        the label agreement (overall and per class).
+
+    Raises:
+        ValueError: when a checkpoint's classes or image size differ from the data's.
     """
     from monai.bundle import ConfigParser
 
@@ -123,6 +141,7 @@ def run_quality(
     parser = ConfigParser()
     parser.read_config(config_files)
     checkpoint = checkpoint or parser.get_parsed_content("diffusion_checkpoint_path")
+    checkpoints = [str(checkpoint)] if isinstance(checkpoint, (str, Path)) else [str(c) for c in checkpoint]
     guidance = float(guidance_scale if guidance_scale is not None else parser.get_parsed_content("guidance_scale"))
     source = parser.get_parsed_content("data_source")
     transform = parser.get_parsed_content("preprocessing")
@@ -147,36 +166,45 @@ def run_quality(
     f_te = extract_features(feat, x_te, 64)
     f_va = extract_features(feat, x_va, 64)
     crop = parser.get_parsed_content("output_crop_size") if "output_crop_size" in parser else None
-    gen = load_diffusion_generator(checkpoint, device="cpu")
-    if list(gen.classes) != list(source.classes):
-        raise ValueError(f"run_quality: checkpoint classes {gen.classes} differ from the data's {source.classes}.")
+    real_test = _label_agreement(trained.network, x_te, torch.as_tensor(y_te).long(), num_classes)
     rows: list[dict[str, Any]] = []
-    ref_imgs = ref_feat = None
-    for spec in specs:
-        imgs, seconds = _sample(gen, spec, num_per_class, guidance, batch_size)
-        if crop is not None:  # as written to disk (e.g. 28 px MedMNIST) and zero-padded back by the preprocessing
-            imgs = _keep_centre(imgs, [int(c) for c in crop])
-        if imgs.shape[1:] != x_te.shape[1:]:
-            raise ValueError(f"run_quality: generated {tuple(imgs.shape[1:])} vs real {tuple(x_te.shape[1:])} images.")
-        f = extract_features(feat, imgs, 64)
-        row = {
-            **spec,
-            "images": int(len(imgs)),
-            "seconds": round(seconds, 2),
-            "images_per_s": len(imgs) / seconds,
-            "fid_vs_test": frechet_distance_from_features(f, f_te, "eigh"),
-        }
-        if ref_imgs is None:
-            ref_imgs, ref_feat = imgs, f
-        else:
-            row["fid_vs_reference_set"] = frechet_distance_from_features(f, ref_feat, "eigh")
-            row["mean_abs_pixel_diff_vs_reference"] = float((imgs - ref_imgs).abs().mean())
-        rows.append(row)
-        print(json.dumps({k: v for k, v in row.items()}), flush=True)
+    for ckpt in checkpoints:
+        gen = load_diffusion_generator(ckpt, device="cpu")
+        if list(gen.classes) != list(source.classes):
+            raise ValueError(f"run_quality: checkpoint classes {gen.classes} differ from the data's {source.classes}.")
+        ref_imgs = ref_feat = None
+        for variant in specs:
+            spec = dict(variant)
+            imgs, seconds = _sample(gen, spec, num_per_class, guidance, batch_size)
+            labels = torch.arange(num_classes).repeat_interleave(num_per_class)  # _sample's order
+            if crop is not None:  # as written to disk (e.g. 28 px MedMNIST) and zero-padded back by the preprocessing
+                imgs = _keep_centre(imgs, [int(c) for c in crop])
+            if imgs.shape[1:] != x_te.shape[1:]:
+                raise ValueError(
+                    f"run_quality: generated {tuple(imgs.shape[1:])} vs real {tuple(x_te.shape[1:])} images."
+                )
+            f = extract_features(feat, imgs, 64)
+            row = {
+                "checkpoint": ckpt,
+                **spec,
+                "images": int(len(imgs)),
+                "seconds": round(seconds, 2),
+                "images_per_s": len(imgs) / seconds,
+                "fid_vs_test": frechet_distance_from_features(f, f_te, "eigh"),
+                **_label_agreement(trained.network, imgs, labels, num_classes),
+            }
+            if ref_imgs is None:
+                ref_imgs, ref_feat = imgs, f
+            else:
+                row["fid_vs_reference_set"] = frechet_distance_from_features(f, ref_feat, "eigh")
+                row["mean_abs_pixel_diff_vs_reference"] = float((imgs - ref_imgs).abs().mean())
+            rows.append(row)
+            print(json.dumps({k: v for k, v in row.items()}), flush=True)
     return {
         "meta": {
             "command": " ".join(["python -m bench.quality"] + sys.argv[1:]),
-            "checkpoint": str(checkpoint),
+            "checkpoint": checkpoints[0],
+            "checkpoints": checkpoints,
             "guidance_scale": guidance,
             "num_per_class": num_per_class,
             "classes": list(source.classes),
@@ -188,6 +216,7 @@ def run_quality(
                 "seconds": round(clf_s, 1),
             },
             "fid_real_val_vs_test": frechet_distance_from_features(f_va, f_te, "eigh"),
+            "real_test_label_agreement": real_test,
             "threads": torch.get_num_threads(),
             "torch": torch.__version__,
             "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -200,24 +229,41 @@ def to_markdown(res: dict[str, Any]) -> str:
     """A Markdown table of :func:`run_quality`'s result (FID change relative to the first, reference, row)."""
     m = res["meta"]
     ref = res["rows"][0]
+    ckpts = m.get("checkpoints", [m["checkpoint"]])
+    multi = len(ckpts) > 1
+    real_agree = m.get("real_test_label_agreement")
     lines = [
-        f"Checkpoint `{m['checkpoint']}`, guidance {m['guidance_scale']}, {m['num_per_class']} images per class "
+        f"Checkpoint{'s' if multi else ''} {', '.join(f'`{c}`' for c in ckpts)}, guidance {m['guidance_scale']}, "
+        f"{m['num_per_class']} images per class "
         f"({', '.join(m['classes'])}), {m['threads']} thread(s). In-domain features: "
         f"{m['feature_classifier']['network']}, {m['feature_classifier']['steps']} steps, best val AUROC "
         f"{m['feature_classifier']['best_val_auroc']:.3f}. "
-        f"Real val vs test FID (floor): {m['fid_real_val_vs_test']:.2f}.",
+        f"Real val vs test FID (floor): {m['fid_real_val_vs_test']:.2f}."
+        + (
+            f" Label agreement of the real classifier on real test images: {real_agree['label_agreement']:.3f} "
+            f"(per class {', '.join(f'{a:.3f}' for a in real_agree['label_agreement_per_class'])})."
+            if real_agree
+            else ""
+        ),
         "",
-        "| sampler | steps | precision | noise seed | images/s | speed vs ref | in-domain FID vs test | Δ FID vs ref "
-        "| FID vs ref set | mean abs pixel diff vs ref |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        ("| checkpoint " if multi else "")
+        + "| sampler | steps | precision | noise seed | images/s | speed vs ref | in-domain FID vs test | Δ FID vs ref "
+        "| FID vs ref set | mean abs pixel diff vs ref | label agreement (per class) |",
+        ("|---" if multi else "") + "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in res["rows"]:
         d = (r["fid_vs_test"] / ref["fid_vs_test"] - 1.0) * 100
+        agree = (
+            f"{r['label_agreement']:.3f} ({', '.join(f'{a:.3f}' for a in r['label_agreement_per_class'])})"
+            if "label_agreement" in r
+            else "—"
+        )
         lines.append(
-            f"| {r['sampler']} | {r['steps']} | {r['resolved_precision']} | {r['seed']} | {r['images_per_s']:.1f} | "
+            (f"| {r.get('checkpoint', ckpts[0])} " if multi else "")
+            + f"| {r['sampler']} | {r['steps']} | {r['resolved_precision']} | {r['seed']} | {r['images_per_s']:.1f} | "
             f"{r['images_per_s'] / ref['images_per_s']:.2f}x | {r['fid_vs_test']:.2f} | "
             f"{'ref' if r is ref else f'{d:+.1f} %'} | {r.get('fid_vs_reference_set', float('nan')):.2f} | "
-            f"{r.get('mean_abs_pixel_diff_vs_reference', float('nan')):.4f} |"
+            f"{r.get('mean_abs_pixel_diff_vs_reference', float('nan')):.4f} | {agree} |"
         )
     return "\n".join(lines)
 
@@ -226,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     """Command line entry point (see the module docstring)."""
     p = argparse.ArgumentParser(prog="python -m bench.quality", description=__doc__.split("\n")[0])
     p.add_argument("--config_file", required=True, help="a Python list literal of bundle config files")
-    p.add_argument("--checkpoint", default=None)
+    p.add_argument("--checkpoint", nargs="+", default=None, help="one or more diffusion checkpoints, scored alike")
     p.add_argument("--variants", nargs="+", default=None, help="sampler:steps:fp32|bf16|fast[:noise_seed]")
     p.add_argument("--num_per_class", type=int, default=250)
     p.add_argument("--guidance_scale", type=float, default=None)

@@ -37,6 +37,20 @@ def test_markdown_reports_fid_change_relative_to_the_first_row():
     md = to_markdown({"meta": meta, "rows": rows})
     assert "| ddim | 50 | fp32 | 0 | 2.0 | 1.00x | 10.00 | ref |" in md
     assert "| dpmpp_2m | 20 | fp32 | 0 | 5.0 | 2.50x | 10.40 | +4.0 % | 0.70 | 0.0100 |" in md
+    # several checkpoints: a checkpoint column, label agreement, the first row stays the reference
+    meta2 = {
+        **meta,
+        "checkpoints": ["c.pt", "light.pt"],
+        "real_test_label_agreement": {"label_agreement": 0.9, "label_agreement_per_class": [0.8, 1.0]},
+    }
+    rows2 = [
+        {**rows[0], "checkpoint": "c.pt", "label_agreement": 0.75, "label_agreement_per_class": [0.5, 1.0]},
+        {**rows[1], "checkpoint": "light.pt", "label_agreement": 1.0, "label_agreement_per_class": [1.0, 1.0]},
+    ]
+    md2 = to_markdown({"meta": meta2, "rows": rows2})
+    assert "Checkpoints `c.pt`, `light.pt`" in md2 and "real test images: 0.900 (per class 0.800, 1.000)" in md2
+    assert "| c.pt | ddim | 50 | fp32 | 0 | 2.0 | 1.00x | 10.00 | ref | nan | nan | 0.750 (0.500, 1.000) |" in md2
+    assert "| light.pt | dpmpp_2m | 20 | fp32 | 0 | 5.0 | 2.50x | 10.40 | +4.0 % |" in md2
 
 
 @pytest.mark.slow
@@ -47,7 +61,7 @@ def test_quality_end_to_end_on_pneumoniamnist(pneumoniamnist_npz, tiny_diffusion
     out, md = tmp_path / "q.json", tmp_path / "q.md"
     rc = main(
         [
-            "--config_file", str([str(b / "common.yaml"), str(b / "smoke.yaml")]), "--checkpoint", str(ckpt),
+            "--config_file", str([str(b / "common.yaml"), str(b / "smoke.yaml")]), "--checkpoint", str(ckpt), str(ckpt),
             "--variants", "ddim:3:fp32", "ddim:3:fp32:1", "dpmpp_2m:2:fast", "--num_per_class", "3",
             "--classifier_steps", "2", "--threads", "1", "--out", str(out), "--markdown", str(md),
         ]
@@ -58,5 +72,9 @@ def test_quality_end_to_end_on_pneumoniamnist(pneumoniamnist_npz, tiny_diffusion
     import json
 
     res = json.loads(out.read_text())
-    assert [r["images"] for r in res["rows"]] == [6, 6, 6]
+    assert [r["images"] for r in res["rows"]] == [6] * 6  # 3 variants x 2 checkpoints
     assert res["rows"][1]["mean_abs_pixel_diff_vs_reference"] > 0  # another noise seed gives other images
+    # the second checkpoint (the same file) starts its own reference and reproduces the first one's images
+    assert "mean_abs_pixel_diff_vs_reference" not in res["rows"][3]
+    assert res["rows"][3]["fid_vs_test"] == pytest.approx(res["rows"][0]["fid_vs_test"], rel=1e-5)
+    assert all(0.0 <= a <= 1.0 for r in res["rows"] for a in r["label_agreement_per_class"])
