@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .datasets import CACHE_MODES, make_dataset
 from .fingerprints import dataset_fingerprints, dataset_hash, file_sha256, item_fingerprint
+from .materialise import materialise
 from .mixing import MixedDataset, mix_real_synthetic
 from .source import DataSource
 from .sources import (
@@ -31,6 +32,7 @@ __all__ = [
     "item_fingerprint",
     "make_dataset",
     "manifest_source",
+    "materialise",
     "medmnist_source",
     "mix_real_synthetic",
     "stratified_split",

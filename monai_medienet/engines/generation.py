@@ -213,7 +213,7 @@ def build_near_copy_filter(
     Raises:
         ValueError: empty item lists, images of different sizes, a crop larger than the images or a bad percentile.
     """
-    from monai_medienet.evaluation import materialise
+    from monai_medienet.data import materialise
     from monai_medienet.metrics import NearCopyFilter
 
     train = materialise(train_items, transform, "near-copy screen: train", progress)[0]

@@ -3,6 +3,8 @@ budget, bootstrap CIs of metrics and paired differences, fidelity/diversity/memo
 
 from __future__ import annotations
 
+from monai_medienet.data.materialise import materialise  # re-exported: its home was this package
+
 from .classifier import (
     CLASSIFIERS,
     AutocastInferer,
@@ -22,7 +24,6 @@ from .protocol import (
     FILTER_TOKENS,
     EvaluationConfig,
     filter_synthetic,
-    materialise,
     parse_arm,
     run_evaluation,
 )
