@@ -437,8 +437,7 @@ class MedIENetUNet(nn.Module):
         emb = self.time_embed(get_timestep_embedding(timesteps, self.block_out_channels[0]).to(dtype=x.dtype))
         # 2. class tokens (context of every cross-attention); light decoder: class embedding added to emb as well
         labels = _labels_or_null(class_labels, batch, self.null_class_index, x.device)
-        context = self.class_embedding(labels).reshape(batch, self.num_class_tokens, self.class_embed_dim)
-        context = context.to(dtype=x.dtype)
+        context = self.class_tokens(labels, batch, x.device).to(dtype=x.dtype)
         if self.timestep_class_embedding is not None:
             emb = emb + self.timestep_class_embedding(labels).to(dtype=x.dtype)
         # 3. initial convolution
