@@ -90,13 +90,18 @@ def _keep_centre(images: torch.Tensor, crop: list[int]) -> torch.Tensor:
     return out
 
 
-def _label_agreement(network: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor, num_classes: int) -> dict:
-    """Per class, the fraction of ``images`` of that ``label`` the real classifier predicts as that class."""
+def _label_agreement(network: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor, classes: list[str]) -> dict:
+    """The real classifier's accuracy per class on ``images`` drawn for ``labels`` (:func:`label_fidelity`)."""
+    from monai_medienet.metrics import label_fidelity
+
     network.eval()
     with torch.no_grad():
-        pred = torch.cat([network(images[i : i + 64]).argmax(dim=1) for i in range(0, len(images), 64)])
-    per_class = [float((pred[labels == c] == c).float().mean()) for c in range(num_classes)]
-    return {"label_agreement": float((pred == labels).float().mean()), "label_agreement_per_class": per_class}
+        probs = torch.cat([network(images[i : i + 64]).softmax(dim=1) for i in range(0, len(images), 64)])
+    per_class = label_fidelity(probs.numpy(), labels.numpy(), classes)["synthetic"]
+    n = [per_class[c]["n"] for c in classes]
+    acc = [per_class[c]["accuracy"] for c in classes]
+    overall = sum(a * k for a, k in zip(acc, n)) / max(sum(n), 1)
+    return {"label_agreement": float(overall), "label_agreement_per_class": [float(a) for a in acc]}
 
 
 def run_quality(
@@ -166,7 +171,7 @@ def run_quality(
     f_te = extract_features(feat, x_te, 64)
     f_va = extract_features(feat, x_va, 64)
     crop = parser.get_parsed_content("output_crop_size") if "output_crop_size" in parser else None
-    real_test = _label_agreement(trained.network, x_te, torch.as_tensor(y_te).long(), num_classes)
+    real_test = _label_agreement(trained.network, x_te, torch.as_tensor(y_te).long(), list(source.classes))
     rows: list[dict[str, Any]] = []
     for ckpt in checkpoints:
         gen = load_diffusion_generator(ckpt, device="cpu")
@@ -191,7 +196,7 @@ def run_quality(
                 "seconds": round(seconds, 2),
                 "images_per_s": len(imgs) / seconds,
                 "fid_vs_test": frechet_distance_from_features(f, f_te, "eigh"),
-                **_label_agreement(trained.network, imgs, labels, num_classes),
+                **_label_agreement(trained.network, imgs, labels, list(source.classes)),
             }
             if ref_imgs is None:
                 ref_imgs, ref_feat = imgs, f
