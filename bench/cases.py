@@ -414,6 +414,82 @@ def case_data_npz(profile: dict[str, Any], image_size: int = 32) -> dict[str, An
     return {"split": split, "images": count, "npz_load_s": load_s, "seconds": seconds, "images_per_s": count / seconds}
 
 
+def case_augment(profile: dict[str, Any], image_size: int = 32, track_meta: bool = True) -> dict[str, Any]:
+    """Images/s through the evaluation's classic augmentation (MONAI ``RandAffined``, ``RandZoomd``, intensity).
+
+    ``track_meta``: MONAI's global ``MetaTensor`` tracking during the call (``monai.data.set_track_meta``); the
+    evaluation switches it off around its augmentation (same pixels, less bookkeeping).
+    """
+    from monai.data import get_track_meta, set_track_meta
+
+    from monai_medienet.transforms import classic_augmentation
+
+    n = profile["augment_images"]
+    g = torch.Generator().manual_seed(0)
+    images = [torch.rand(1, image_size, image_size, generator=g) for _ in range(n)]
+    aug = classic_augmentation(2, image_size=(image_size, image_size), seed=0)
+    before = get_track_meta()
+    set_track_meta(bool(track_meta))
+    try:
+        aug({"image": images[0].clone()})  # lazy imports / first-call set-up outside the timing
+        t0 = time.perf_counter()
+        for im in images:
+            aug({"image": im.clone()})
+        seconds = time.perf_counter() - t0
+    finally:
+        set_track_meta(before)
+    return {"images": n, "seconds": seconds, "images_per_s": n / seconds, "ms_per_image": 1e3 * seconds / n}
+
+
+def case_classifier(profile: dict[str, Any], name: str = "resnet18", image_size: int = 64) -> dict[str, Any]:
+    """ms per training step of the evaluation's downstream classifier (MONAI ResNet from scratch, Adam, fp32).
+
+    The same network :func:`monai_medienet.evaluation.build_classifier` builds for ``evaluate`` (stride-2 stem from
+    64 px), batch ``classifier_batch``, random images (no data loading, no augmentation): the compute part of one
+    protocol step. Also its FLOPs (``torch.utils.flop_counter``, forward + backward) and achieved GFLOP/s.
+    """
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from monai_medienet.evaluation import build_classifier
+
+    batch = profile["classifier_batch"]
+    torch.manual_seed(0)
+    net = build_classifier(name, 1, 2, image_size=image_size).train()
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(batch, 1, image_size, image_size, generator=g)
+    y = torch.randint(0, 2, (batch,), generator=g)
+
+    def step() -> torch.Tensor:
+        loss = F.cross_entropy(net(x), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return loss.detach()
+
+    with FlopCounterMode(display=False) as fc:
+        loss = F.cross_entropy(net(x), y)
+        loss.backward()
+    flops = fc.get_total_flops()
+    opt.zero_grad(set_to_none=True)
+    for _ in range(profile["warmup_steps"]):
+        step()
+    times = []
+    for _ in range(profile["train_steps"]):
+        t0 = time.perf_counter()
+        loss = step()
+        times.append(time.perf_counter() - t0)
+    sec = statistics.median(times)
+    return {
+        "batch": batch,
+        "ms_per_step": 1e3 * sec,
+        "images_per_s": batch / sec,
+        "gflop_per_step": flops / 1e9,
+        "gflops_achieved": flops / 1e9 / sec,
+        "loss_finite": bool(torch.isfinite(loss)),
+    }
+
+
 # ----------------------------------------------------------------------------------------------------------- agreement
 def case_agreement(profile: dict[str, Any], image_size: int) -> dict[str, Any]:
     """Numerical agreement of the fast path with the reference path on the same (untrained, seeded) MedIENet.
@@ -494,5 +570,7 @@ CASES: dict[str, Callable[..., dict[str, Any]]] = {
     "autoencoder": case_autoencoder,
     "data_jpeg": case_data_jpeg,
     "data_npz": case_data_npz,
+    "augment": case_augment,
+    "classifier": case_classifier,
     "agreement": case_agreement,
 }

@@ -43,6 +43,8 @@ FULL: dict[str, Any] = {
     "peak_repeats": 12,
     "data_jpeg_files": 128,
     "data_npz_split": "train",
+    "augment_images": 256,
+    "classifier_batch": 32,
     "repeats": 3,
     "agreement_images": 4,
 }
@@ -75,6 +77,8 @@ QUICK: dict[str, Any] = {
     "peak_repeats": 3,
     "data_jpeg_files": 8,
     "data_npz_split": "val",
+    "augment_images": 8,
+    "classifier_batch": 4,
     "repeats": 1,
     "agreement_images": 2,
 }

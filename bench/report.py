@@ -74,6 +74,23 @@ def to_markdown(report: dict[str, Any]) -> str:
     )
     table("Data loading (JPEG folders)", "data_jpeg", [("images_per_s", "images/s")], ["image_size"])
     table("Data loading (npz)", "data_npz", [("images_per_s", "images/s")], ["image_size"])
+    table(
+        "Classic augmentation (the evaluation's, per image)",
+        "augment",
+        [("images_per_s", "images/s"), ("ms_per_image", "ms/image")],
+        ["image_size", "track_meta"],
+    )
+    table(
+        "Downstream classifier training step (fp32, Adam)",
+        "classifier",
+        [
+            ("ms_per_step", "ms/step"),
+            ("images_per_s", "images/s"),
+            ("gflop_per_step", "GFLOP/step"),
+            ("gflops_achieved", "GFLOP/s"),
+        ],
+        ["name", "image_size"],
+    )
     if der:
         lines += ["### Derived (paired per repeat: median [min-max])", "", "| figure | value |", "|---|---|"]
         for k, v in der.items():

@@ -28,6 +28,8 @@ METRICS = {
     "autoencoder": ["encode_images_per_s", "decode_images_per_s"],
     "data_jpeg": ["images_per_s"],
     "data_npz": ["images_per_s"],
+    "augment": ["images_per_s", "ms_per_image"],
+    "classifier": ["ms_per_step", "images_per_s", "gflop_per_step", "gflops_achieved"],
 }
 
 
@@ -70,6 +72,9 @@ def plan(
         rep += [{"case": "forward", "params": {"kind": "medienet", "dtype": fast, "image_size": big, "compile": True}}]
     rep += [{"case": "autoencoder", "params": {"dtype": d, "image_size": big}} for d in dtypes]
     rep += [{"case": "data_jpeg", "params": {"image_size": 64}}, {"case": "data_npz", "params": {"image_size": 32}}]
+    # the evaluation's classifier runs (where the pipeline's time goes): augmentation and the ResNet step
+    rep += [{"case": "augment", "params": {"image_size": 32, "track_meta": t}} for t in (True, False)]
+    rep += [{"case": "classifier", "params": {"name": n, "image_size": big}} for n in ("resnet18", "resnet50")]
     once: list[dict] = []
     if med:
         once.append({"case": "agreement", "params": {"image_size": min(sizes)}})
@@ -282,6 +287,12 @@ def derived(results: list[dict]) -> dict[str, Any]:
     ):
         if train.get(num) in keys and train.get(den) in keys:
             out[f"train_speedup[{num} vs {den}]"] = _paired(results, train[num], train[den], "ms_per_step", invert=True)
+    for k in sorted(keys):
+        if k.startswith("augment[") and "track_meta=True" in k and k.replace("True", "False") in keys:
+            size = k.split("image_size=")[1].split(",")[0].rstrip("]")
+            out[f"augment_speedup[track_meta off vs on, {size}px]"] = _paired(
+                results, k.replace("True", "False"), k, "images_per_s"
+            )
     # forward: fraction of measured peak (peak = best-of-n of the same repeat) and MedIENet overhead at equal precision
     by_rep: dict[int, dict[str, dict]] = defaultdict(dict)
     for r in results:

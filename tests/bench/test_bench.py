@@ -49,6 +49,8 @@ def test_plan_pairs_reference_and_medienet_cases():
     assert "matmul_peak[dtype=bf16]" in keys and "matmul_peak[dtype=fp32]" in keys
     assert not any("compile=True" in k or "fast_compile" in k for k in keys)
     assert {s["case"] for s in once} == {"agreement", "profile"}
+    assert "augment[image_size=32,track_meta=True]" in keys and "augment[image_size=32,track_meta=False]" in keys
+    assert "classifier[image_size=64,name=resnet18]" in keys and "classifier[image_size=64,name=resnet50]" in keys
     rep_c, _ = plan("full", compile=True, native_bf16=True)
     assert any("medienet_fast_compile" in case_key(s) for s in rep_c)
     sub, _ = plan("full", compile=True, only=["fast_compile", "compile=True"], native_bf16=True)
@@ -187,6 +189,8 @@ def test_quick_benchmark_runs_and_writes_json(tmp_path):
     assert failed == []
     names = {r["case"] for r in report["results"]}
     assert {"matmul_peak", "sample", "train", "forward", "autoencoder", "data_npz", "data_jpeg"} <= names
+    assert {"augment", "classifier"} <= names
+    assert "augment_speedup[track_meta off vs on, 32px]" in report["summary"]["derived"]
     for r in report["results"]:
         assert len(r["loadavg_before"]) == 3 and r["peak_rss_mb"] > 0
     samples = [r for r in report["results"] if r["case"] == "sample"]
@@ -195,6 +199,23 @@ def test_quick_benchmark_runs_and_writes_json(tmp_path):
     if report["meta"]["medienet_available"]:
         assert any(k.startswith("sampling_speedup[medienet_fast") for k in report["summary"]["derived"])
     assert "### Sampling" in md.read_text()
+
+
+def test_classifier_and_augment_cases_measure_the_evaluation_pieces():
+    from bench.cases import case_augment, case_classifier
+    from bench.config import QUICK
+
+    r18 = case_classifier(QUICK, "resnet18", 32)
+    r50 = case_classifier(QUICK, "resnet50", 32)
+    assert r18["batch"] == QUICK["classifier_batch"] and r18["loss_finite"] and r50["loss_finite"]
+    assert r18["ms_per_step"] > 0 and r18["gflops_achieved"] > 0
+    assert r50["gflop_per_step"] > 1.5 * r18["gflop_per_step"]  # bottleneck blocks at 4x the width
+    from monai.data import get_track_meta
+
+    for track in (True, False):
+        a = case_augment(QUICK, 32, track)
+        assert a["images"] == QUICK["augment_images"] and a["images_per_s"] > 0
+        assert get_track_meta() is True  # restored
 
 
 @pytest.mark.parametrize("kind", ["medienet_norope", "medienet_nomulti", "medienet_light"])

@@ -414,3 +414,33 @@ def test_pretrain_arm_fine_tunes_the_synthetic_network_on_real_images(tmp_path, 
     assert [c["max_steps"] for c in calls] == [2, 1]
     run = res["arms"]["real+syn+aug+pretrain"]["runs"][0]
     assert run["steps_run"] == 1 and run["pretrain"]["steps_run"] == 2 and run["pretrain"]["finetune_max_steps"] == 1
+
+
+def test_augment_runs_without_meta_tracking_and_restores_the_flag():
+    from monai.data import MetaTensor, get_track_meta, set_track_meta
+
+    from monai_medienet.evaluation.protocol import _Augment
+    from monai_medienet.transforms import classic_augmentation
+
+    image = torch.rand(1, 32, 32, generator=torch.Generator().manual_seed(0))
+    seen = []
+
+    def spy(data):
+        seen.append(get_track_meta())
+        return classic_augmentation(2, image_size=(32, 32), seed=0, prob=1.0)(data)
+
+    out = _Augment(spy)({"image": image, "label": 1})
+    assert seen == [False] and get_track_meta() is True
+    assert type(out["image"]) is torch.Tensor and out["label"] == 1
+    # the same pixels as with MONAI's metadata tracking on
+    tracked = classic_augmentation(2, image_size=(32, 32), seed=0, prob=1.0)({"image": MetaTensor(image.clone())})
+    assert not torch.equal(out["image"], image)
+    torch.testing.assert_close(out["image"], torch.as_tensor(tracked["image"]), rtol=0, atol=0)
+
+    def broken(data):
+        raise RuntimeError("boom")
+
+    set_track_meta(True)
+    with pytest.raises(RuntimeError, match="boom"):
+        _Augment(broken)({"image": image, "label": 0})
+    assert get_track_meta() is True
