@@ -284,8 +284,13 @@ class MedIENetUNet(nn.Module):
         self.time_embed = nn.Sequential(
             nn.Linear(channels[0], time_embed_dim), nn.SiLU(), nn.Linear(time_embed_dim, time_embed_dim)
         )
-        self.class_embedding = nn.Embedding(self.num_classes + 1, self.num_class_tokens * self.class_embed_dim)
-        nn.init.normal_(self.class_embedding.weight, std=0.02 * self.class_embed_dim**0.5)
+        # the class tokens exist only when some block attends to them: the cross-attention mid block / decoder, or an
+        # encoder level with class cross-attention. An unused table would break DDP (unused parameters).
+        encoder_cross = any(a and (not multi_attention or use_cross_attention) for a in attention_levels)
+        self.class_embedding: nn.Embedding | None = None
+        if decoder_cross or encoder_cross:
+            self.class_embedding = nn.Embedding(self.num_classes + 1, self.num_class_tokens * self.class_embed_dim)
+            nn.init.normal_(self.class_embedding.weight, std=0.02 * self.class_embed_dim**0.5)
         # light decoder: the class reaches the mid block and decoder MONAI's way, added to the timestep embedding
         self.timestep_class_embedding: nn.Embedding | None = None
         if not decoder_cross:
@@ -410,7 +415,15 @@ class MedIENetUNet(nn.Module):
 
         Returns:
             Class tokens, shape ``(B, num_class_tokens, class_embed_dim)``.
+
+        Raises:
+            ValueError: when no block attends to class tokens (light decoder without encoder class cross-attention).
         """
+        if self.class_embedding is None:
+            raise ValueError(
+                f"{type(self).__name__}: no block attends to class tokens (decoder_attention='self' and no encoder "
+                "class cross-attention); the class enters through timestep_class_embedding only."
+            )
         labels = _labels_or_null(class_labels, batch, self.null_class_index, device)
         return self.class_embedding(labels).reshape(batch, self.num_class_tokens, self.class_embed_dim)
 
@@ -437,7 +450,9 @@ class MedIENetUNet(nn.Module):
         emb = self.time_embed(get_timestep_embedding(timesteps, self.block_out_channels[0]).to(dtype=x.dtype))
         # 2. class tokens (context of every cross-attention); light decoder: class embedding added to emb as well
         labels = _labels_or_null(class_labels, batch, self.null_class_index, x.device)
-        context = self.class_tokens(labels, batch, x.device).to(dtype=x.dtype)
+        context = None
+        if self.class_embedding is not None:
+            context = self.class_tokens(labels, batch, x.device).to(dtype=x.dtype)
         if self.timestep_class_embedding is not None:
             emb = emb + self.timestep_class_embedding(labels).to(dtype=x.dtype)
         # 3. initial convolution

@@ -165,3 +165,24 @@ def test_light_decoder_uses_monai_self_attention_and_class_embedding():
     assert net.class_embedding.weight.grad[0].abs().sum() > 0  # encoder cross-attention still sees the class
     with pytest.raises(RuntimeError, match="state_dict"):
         light.load_state_dict(default.state_dict())
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"use_cross_attention": False}, {"attention_levels": (False, False)}], ids=["no_cross", "no_attention"]
+)
+def test_light_decoder_without_encoder_cross_attention_has_no_unused_class_tokens(kwargs):
+    net = tiny(**kwargs, decoder_attention="self")
+    assert net.class_embedding is None
+    with pytest.raises(ValueError, match="no block attends to class tokens"):
+        net.class_tokens(torch.tensor([0]), 1, torch.device("cpu"))
+    x = torch.randn(2, 3, 8, 8)
+    net(x, timesteps=torch.tensor([10, 700]), class_labels=torch.tensor([0, 1])).square().mean().backward()
+    unused = [n for n, p in net.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
+    assert unused == []  # DDP without find_unused_parameters works
+    # the class still changes the output (through the timestep embedding)
+    with torch.no_grad():
+        a = net(x[:1], timesteps=torch.tensor([500]), class_labels=torch.tensor([0]))
+        b = net(x[:1], timesteps=torch.tensor([500]), class_labels=torch.tensor([1]))
+    assert not torch.allclose(a, b)
+    # the default decoder keeps the class tokens even without encoder attention
+    assert MedIENetUNet(**{**TINY, **kwargs}).class_embedding is not None
