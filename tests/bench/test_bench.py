@@ -232,3 +232,12 @@ def test_ablation_kinds_change_one_argument(kind):
         assert net.decoder_attention == value and net.timestep_class_embedding is not None
     with pytest.raises(ValueError, match="unknown U-Net kind"):
         build_unet(get_profile("quick"), "medienet_heavy")
+
+
+def test_train_compile_measures_eager_steps_and_parses_targets():
+    from bench import train_compile
+
+    warm, sec = train_compile.measure("classifier", compiled=False, steps=1)
+    assert warm > 0 and sec > 0
+    with pytest.raises(SystemExit):
+        train_compile.main(["--target", "nonsense"])
