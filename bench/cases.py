@@ -270,13 +270,15 @@ def case_profile(profile: dict[str, Any], kind: str, dtype: str, image_size: int
 
 
 # ----------------------------------------------------------------------------------------------------------- train
-def case_train(profile: dict[str, Any], pipeline: str, image_size: int) -> dict[str, Any]:
+def case_train(profile: dict[str, Any], pipeline: str, image_size: int, compile: bool = False) -> dict[str, Any]:
     """ms per U-Net training step (noise, forward, MSE, backward, optimiser step) on latents of ``image_size`` px.
 
     Pipelines: ``monai_ref`` (MONAI U-Net, fp32 eager, ``torch.optim.Adam`` default), ``medienet_default`` (MedIENet,
     fp32 eager, Adam default), ``medienet_fast`` (MedIENet, bf16 autocast where bf16 is native + :func:`fast_adam`),
     ``monai_fast`` (MONAI
-    U-Net with the same fast recipe, to separate the network from the recipe).
+    U-Net with the same fast recipe, to separate the network from the recipe). ``compile``: run the forward through
+    ``torch.compile`` (inductor; the warm-up includes the compilation; not in the default plan, see
+    ``python -m bench.train_compile``).
     """
     from monai.networks.schedulers import DDPMScheduler
 
@@ -287,6 +289,7 @@ def case_train(profile: dict[str, Any], pipeline: str, image_size: int) -> dict[
     fast = pipeline.endswith("fast")
     model = build_unet(profile, kind).train()
     opt = fast_adam(model.parameters(), lr=1e-4) if fast else torch.optim.Adam(model.parameters(), lr=1e-4)
+    fwd = torch.compile(model, dynamic=False) if compile else model
     sched = DDPMScheduler(num_train_timesteps=1000)
     g = torch.Generator().manual_seed(0)
     latents = torch.randn(latent_shape(profile, image_size, batch), generator=g)
@@ -299,7 +302,7 @@ def case_train(profile: dict[str, Any], pipeline: str, image_size: int) -> dict[
         y = torch.where(torch.rand(batch, generator=g) < 0.1, torch.full_like(y, null), y)
         noisy = sched.add_noise(latents, noise, t)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=fast and cpu_has_native_bf16()):
-            pred = _call(model, kind, noisy, t, y)
+            pred = _call(fwd, kind, noisy, t, y)
         loss = F.mse_loss(pred.float(), noise)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -441,12 +444,15 @@ def case_augment(profile: dict[str, Any], image_size: int = 32, track_meta: bool
     return {"images": n, "seconds": seconds, "images_per_s": n / seconds, "ms_per_image": 1e3 * seconds / n}
 
 
-def case_classifier(profile: dict[str, Any], name: str = "resnet18", image_size: int = 64) -> dict[str, Any]:
+def case_classifier(
+    profile: dict[str, Any], name: str = "resnet18", image_size: int = 64, compile: bool = False
+) -> dict[str, Any]:
     """ms per training step of the evaluation's downstream classifier (MONAI ResNet from scratch, Adam, fp32).
 
     The same network :func:`monai_medienet.evaluation.build_classifier` builds for ``evaluate`` (stride-2 stem from
     64 px), batch ``classifier_batch``, random images (no data loading, no augmentation): the compute part of one
     protocol step. Also its FLOPs (``torch.utils.flop_counter``, forward + backward) and achieved GFLOP/s.
+    ``compile``: the steps run the network through ``torch.compile`` (inductor; compiled during the warm-up).
     """
     from torch.utils.flop_counter import FlopCounterMode
 
@@ -460,8 +466,10 @@ def case_classifier(profile: dict[str, Any], name: str = "resnet18", image_size:
     x = torch.rand(batch, 1, image_size, image_size, generator=g)
     y = torch.randint(0, 2, (batch,), generator=g)
 
+    fwd = torch.compile(net, dynamic=False) if compile else net
+
     def step() -> torch.Tensor:
-        loss = F.cross_entropy(net(x), y)
+        loss = F.cross_entropy(fwd(x), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -472,8 +480,10 @@ def case_classifier(profile: dict[str, Any], name: str = "resnet18", image_size:
         loss.backward()
     flops = fc.get_total_flops()
     opt.zero_grad(set_to_none=True)
+    t0 = time.perf_counter()
     for _ in range(profile["warmup_steps"]):
         step()
+    warmup_s = time.perf_counter() - t0
     times = []
     for _ in range(profile["train_steps"]):
         t0 = time.perf_counter()
@@ -482,6 +492,7 @@ def case_classifier(profile: dict[str, Any], name: str = "resnet18", image_size:
     sec = statistics.median(times)
     return {
         "batch": batch,
+        "warmup_s": warmup_s,
         "ms_per_step": 1e3 * sec,
         "images_per_s": batch / sec,
         "gflop_per_step": flops / 1e9,

@@ -236,8 +236,12 @@ def test_ablation_kinds_change_one_argument(kind):
 
 def test_train_compile_measures_eager_steps_and_parses_targets():
     from bench import train_compile
+    from bench.config import QUICK
 
-    warm, sec = train_compile.measure("classifier", compiled=False, steps=1)
-    assert warm > 0 and sec > 0
+    for target in ("classifier", "unet"):
+        res = train_compile.measure(target, compiled=False, profile=QUICK)
+        assert res["warmup_s"] > 0 and res["ms_per_step"] > 0 and res["loss_finite"]
+    with pytest.raises(ValueError, match="target"):
+        train_compile.measure("nonsense", compiled=False, profile=QUICK)
     with pytest.raises(SystemExit):
         train_compile.main(["--target", "nonsense"])
