@@ -270,6 +270,20 @@ def case_profile(profile: dict[str, Any], kind: str, dtype: str, image_size: int
 
 
 # ----------------------------------------------------------------------------------------------------------- train
+def _time_steps(step: Callable[[], torch.Tensor], warmup: int, steps: int) -> tuple[float, list[float], torch.Tensor]:
+    """Run ``warmup`` untimed then ``steps`` timed calls of ``step``: ``(warm-up s, [s per step], last output)``."""
+    t0 = time.perf_counter()
+    for _ in range(warmup):
+        step()
+    warmup_s = time.perf_counter() - t0
+    times, out = [], torch.zeros(())
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        out = step()
+        times.append(time.perf_counter() - t0)
+    return warmup_s, times, out
+
+
 def case_train(profile: dict[str, Any], pipeline: str, image_size: int, compile: bool = False) -> dict[str, Any]:
     """ms per U-Net training step (noise, forward, MSE, backward, optimiser step) on latents of ``image_size`` px.
 
@@ -309,15 +323,7 @@ def case_train(profile: dict[str, Any], pipeline: str, image_size: int, compile:
         opt.step()
         return loss.detach()
 
-    t0 = time.perf_counter()
-    for _ in range(profile["warmup_steps"]):
-        step()
-    warmup_s = time.perf_counter() - t0
-    times = []
-    for _ in range(profile["train_steps"]):
-        t0 = time.perf_counter()
-        loss = step()
-        times.append(time.perf_counter() - t0)
+    warmup_s, times, loss = _time_steps(step, profile["warmup_steps"], profile["train_steps"])
     ms = 1e3 * statistics.median(times)
     return {
         "unet_params": count_parameters(model),
@@ -480,15 +486,7 @@ def case_classifier(
         loss.backward()
     flops = fc.get_total_flops()
     opt.zero_grad(set_to_none=True)
-    t0 = time.perf_counter()
-    for _ in range(profile["warmup_steps"]):
-        step()
-    warmup_s = time.perf_counter() - t0
-    times = []
-    for _ in range(profile["train_steps"]):
-        t0 = time.perf_counter()
-        loss = step()
-        times.append(time.perf_counter() - t0)
+    warmup_s, times, loss = _time_steps(step, profile["warmup_steps"], profile["train_steps"])
     sec = statistics.median(times)
     return {
         "batch": batch,
