@@ -427,26 +427,21 @@ def case_augment(profile: dict[str, Any], image_size: int = 32, track_meta: bool
     """Images/s through the evaluation's classic augmentation (MONAI ``RandAffined``, ``RandZoomd``, intensity).
 
     ``track_meta``: MONAI's global ``MetaTensor`` tracking during the call (``monai.data.set_track_meta``); the
-    evaluation switches it off around its augmentation (same pixels, less bookkeeping).
+    evaluation switches it off around its augmentation (``monai_medienet.utils.meta_tracking``).
     """
-    from monai.data import get_track_meta, set_track_meta
-
     from monai_medienet.transforms import classic_augmentation
+    from monai_medienet.utils import meta_tracking
 
     n = profile["augment_images"]
     g = torch.Generator().manual_seed(0)
     images = [torch.rand(1, image_size, image_size, generator=g) for _ in range(n)]
     aug = classic_augmentation(2, image_size=(image_size, image_size), seed=0)
-    before = get_track_meta()
-    set_track_meta(bool(track_meta))
-    try:
+    with meta_tracking(track_meta):
         aug({"image": images[0].clone()})  # lazy imports / first-call set-up outside the timing
         t0 = time.perf_counter()
         for im in images:
             aug({"image": im.clone()})
         seconds = time.perf_counter() - t0
-    finally:
-        set_track_meta(before)
     return {"images": n, "seconds": seconds, "images_per_s": n / seconds, "ms_per_image": 1e3 * seconds / n}
 
 

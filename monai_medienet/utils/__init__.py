@@ -8,6 +8,7 @@ from .misc import (
     ClassMap,
     configure_threads,
     get_data_dir,
+    meta_tracking,
     resolve_device,
 )
 
@@ -19,6 +20,7 @@ __all__ = [
     "cpu_has_native_bf16",
     "fast_adam",
     "get_data_dir",
+    "meta_tracking",
     "prepare_for_inference",
     "resolve_device",
     "supports_fused_adam",

@@ -43,3 +43,21 @@ def test_configure_threads_env(monkeypatch):
     monkeypatch.setenv("MEDIENET_NUM_THREADS", "zero")
     with pytest.raises(ValueError, match="MEDIENET_NUM_THREADS.*'zero'"):
         configure_threads()
+
+
+def test_meta_tracking_sets_and_restores_monai_flag():
+    import pytest
+    from monai.data import get_track_meta
+
+    from monai_medienet.utils import meta_tracking
+
+    assert get_track_meta() is True
+    with meta_tracking(False):
+        assert get_track_meta() is False
+        with meta_tracking(True):
+            assert get_track_meta() is True
+        assert get_track_meta() is False
+    assert get_track_meta() is True
+    with pytest.raises(RuntimeError, match="boom"), meta_tracking(False):
+        raise RuntimeError("boom")
+    assert get_track_meta() is True
