@@ -446,18 +446,29 @@ def case_augment(profile: dict[str, Any], image_size: int = 32, track_meta: bool
 
 
 def case_classifier(
-    profile: dict[str, Any], name: str = "resnet18", image_size: int = 64, compile: bool = False
+    profile: dict[str, Any],
+    name: str = "resnet18",
+    image_size: int = 64,
+    compile: bool = False,
+    dtype: str = "fp32",
 ) -> dict[str, Any]:
-    """ms per training step of the evaluation's downstream classifier (MONAI ResNet from scratch, Adam, fp32).
+    """ms per training step of the evaluation's downstream classifier (MONAI ResNet from scratch, Adam).
 
     The same network :func:`monai_medienet.evaluation.build_classifier` builds for ``evaluate`` (stride-2 stem from
     64 px), batch ``classifier_batch``, random images (no data loading, no augmentation): the compute part of one
     protocol step. Also its FLOPs (``torch.utils.flop_counter``, forward + backward) and achieved GFLOP/s.
     ``compile``: the steps run the network through ``torch.compile`` (inductor; compiled during the warm-up).
+    ``dtype``: ``"fp32"``, or ``"bf16"``: the forward under the evaluation's own
+    :class:`~monai_medienet.engines.AutocastInferer` (``EvaluationConfig.bf16``), loss in fp32, fp32 weights and Adam.
     """
     from torch.utils.flop_counter import FlopCounterMode
 
+    from monai_medienet.engines import AutocastInferer
     from monai_medienet.evaluation import build_classifier
+
+    if dtype not in ("fp32", "bf16"):
+        raise ValueError(f"case_classifier: dtype must be 'fp32' or 'bf16', got {dtype!r}.")
+    inferer = AutocastInferer(enabled=dtype == "bf16", device_type="cpu")
 
     batch = profile["classifier_batch"]
     torch.manual_seed(0)
@@ -470,14 +481,14 @@ def case_classifier(
     fwd = torch.compile(net, dynamic=False) if compile else net
 
     def step() -> torch.Tensor:
-        loss = F.cross_entropy(fwd(x), y)
+        loss = F.cross_entropy(inferer(x, fwd), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         return loss.detach()
 
     with FlopCounterMode(display=False) as fc:
-        loss = F.cross_entropy(net(x), y)
+        loss = F.cross_entropy(inferer(x, net), y)
         loss.backward()
     flops = fc.get_total_flops()
     opt.zero_grad(set_to_none=True)

@@ -81,7 +81,7 @@ def to_markdown(report: dict[str, Any]) -> str:
         ["image_size", "track_meta"],
     )
     table(
-        "Downstream classifier training step (fp32, Adam)",
+        "Downstream classifier training step (Adam; bf16 = autocast forward)",
         "classifier",
         [
             ("ms_per_step", "ms/step"),
@@ -89,7 +89,7 @@ def to_markdown(report: dict[str, Any]) -> str:
             ("gflop_per_step", "GFLOP/step"),
             ("gflops_achieved", "GFLOP/s"),
         ],
-        ["name", "image_size"],
+        ["name", "dtype", "image_size"],
     )
     if der:
         lines += ["### Derived (paired per repeat: median [min-max])", "", "| figure | value |", "|---|---|"]

@@ -74,7 +74,11 @@ def plan(
     rep += [{"case": "data_jpeg", "params": {"image_size": 64}}, {"case": "data_npz", "params": {"image_size": 32}}]
     # the evaluation's classifier runs (where the pipeline's time goes): augmentation and the ResNet step
     rep += [{"case": "augment", "params": {"image_size": 32, "track_meta": t}} for t in (True, False)]
-    rep += [{"case": "classifier", "params": {"name": n, "image_size": big}} for n in ("resnet18", "resnet50")]
+    rep += [
+        {"case": "classifier", "params": {"name": n, "image_size": big, "dtype": d}}
+        for d in dtypes
+        for n in ("resnet18", "resnet50")
+    ]
     once: list[dict] = []
     if med:
         once.append({"case": "agreement", "params": {"image_size": min(sizes)}})
@@ -292,6 +296,11 @@ def derived(results: list[dict]) -> dict[str, Any]:
             size = k.split("image_size=")[1].split(",")[0].rstrip("]")
             out[f"augment_speedup[track_meta off vs on, {size}px]"] = _paired(
                 results, k.replace("True", "False"), k, "images_per_s"
+            )
+        if k.startswith("classifier[") and "dtype=fp32" in k and k.replace("fp32", "bf16") in keys:
+            name = k.split("name=")[1].split(",")[0].rstrip("]")
+            out[f"classifier_speedup[bf16 vs fp32, {name}]"] = _paired(
+                results, k.replace("fp32", "bf16"), k, "ms_per_step", invert=True
             )
     # forward: fraction of measured peak (peak = best-of-n of the same repeat) and MedIENet overhead at equal precision
     by_rep: dict[int, dict[str, dict]] = defaultdict(dict)

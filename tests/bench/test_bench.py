@@ -50,7 +50,9 @@ def test_plan_pairs_reference_and_medienet_cases():
     assert not any("compile=True" in k or "fast_compile" in k for k in keys)
     assert {s["case"] for s in once} == {"agreement", "profile"}
     assert "augment[image_size=32,track_meta=True]" in keys and "augment[image_size=32,track_meta=False]" in keys
-    assert "classifier[image_size=64,name=resnet18]" in keys and "classifier[image_size=64,name=resnet50]" in keys
+    for d in ("fp32", "bf16"):  # the evaluation's classifier step at both of its precisions (EvaluationConfig.bf16)
+        for n in ("resnet18", "resnet50"):
+            assert f"classifier[dtype={d},image_size=64,name={n}]" in keys
     rep_c, _ = plan("full", compile=True, native_bf16=True)
     assert any("medienet_fast_compile" in case_key(s) for s in rep_c)
     sub, _ = plan("full", compile=True, only=["fast_compile", "compile=True"], native_bf16=True)
@@ -87,6 +89,9 @@ def test_summarise_medians_and_paired_ratios():
         fwd = {"gflops_achieved": 40.0 + r, "seconds": 1.0}
         results.append(_res("forward", {"kind": "medienet", "dtype": "bf16", "image_size": 64}, fwd, r))
         results.append(_res("forward", {"kind": "monai_cond", "dtype": "bf16", "image_size": 64}, {"seconds": 0.8}, r))
+        for d, ms in (("fp32", 1000.0), ("bf16", 250.0 + 50 * r)):
+            clf_params = {"name": "resnet18", "dtype": d, "image_size": 64}
+            results.append(_res("classifier", clf_params, {"ms_per_step": ms}, r))
     results.append({"case": "train", "params": {"pipeline": "monai_ref", "image_size": 64}, "ok": False, "error": "x"})
     summary = summarise(results)
     cases = summary["cases"]
@@ -102,6 +107,8 @@ def test_summarise_medians_and_paired_ratios():
     frac = der["forward_fraction_of_peak[forward[dtype=bf16,image_size=64,kind=medienet]]"]
     assert frac["median"] == pytest.approx(0.41)
     assert der["forward_time_overhead[medienet vs monai_cond, bf16]"]["median"] == pytest.approx(0.25)
+    clf = der["classifier_speedup[bf16 vs fp32, resnet18]"]  # fp32 ms / bf16 ms per repeat: 4, 3.33, 2.86
+    assert clf["median"] == pytest.approx(1000 / 300) and clf["max"] == pytest.approx(4.0)
     md = to_markdown(
         {
             "meta": {
@@ -159,6 +166,7 @@ def test_plan_without_native_bf16_runs_fp32_only_but_measures_the_bf16_peak():
     keys = [case_key(s) for s in rep + once]
     bf16 = [k for k in keys if "dtype=bf16" in k]
     assert bf16 == ["matmul_peak[dtype=bf16]"]
+    assert "classifier[dtype=fp32,image_size=64,name=resnet50]" in keys
     assert "forward[compile=True,dtype=fp32,image_size=64,kind=medienet]" in keys
     assert "forward[dtype=fp32,image_size=64,kind=medienet_norope]" in keys
     assert "forward[dtype=fp32,image_size=64,kind=medienet_light]" in keys
@@ -210,6 +218,10 @@ def test_classifier_and_augment_cases_measure_the_evaluation_pieces():
     assert r18["batch"] == QUICK["classifier_batch"] and r18["loss_finite"] and r50["loss_finite"]
     assert r18["ms_per_step"] > 0 and r18["gflops_achieved"] > 0
     assert r50["gflop_per_step"] > 1.5 * r18["gflop_per_step"]  # bottleneck blocks at 4x the width
+    b18 = case_classifier(QUICK, "resnet18", 32, dtype="bf16")  # the evaluation's autocast: same FLOPs, finite loss
+    assert b18["loss_finite"] and b18["gflop_per_step"] == pytest.approx(r18["gflop_per_step"])
+    with pytest.raises(ValueError, match="case_classifier: dtype must be"):
+        case_classifier(QUICK, "resnet18", 32, dtype="fp16")
     from monai.data import get_track_meta
 
     for track in (True, False):
