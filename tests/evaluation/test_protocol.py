@@ -84,6 +84,7 @@ def test_end_to_end_in_memory(tmp_path):
     splits, syn = _random_splits()
     syn.append(dict(splits["train"][4]))  # an exact copy of a generator training image
     gen_train = splits["train"][:10]
+    splits["train"].append(dict(splits["train"][3]))  # the dataset holds one generator image twice: used once
     ckpt = {"train_fingerprints": dataset_fingerprints(gen_train), "classes": ["neg", "pos"]}
     res = run_evaluation(
         splits, syn, output_dir=tmp_path, generator_checkpoint=ckpt, classes=["neg", "pos"], k_per_class=5,
@@ -92,6 +93,7 @@ def test_end_to_end_in_memory(tmp_path):
     # the real training set is exactly the generator's training images (found by fingerprint)
     assert res["settings"]["n_train_real"] == 10
     assert res["leakage_check"]["checked"] and res["leakage_check"]["generator_train_found_in_train_split"] == 10
+    assert res["leakage_check"]["train_split_duplicates_skipped"] == 1
     run = res["arms"]["real+syn+aug"]["runs"][0]
     assert run["n_train_real"] == 10 and run["n_train_synthetic"] == 10  # 1:1, class balanced
     assert set(res["deltas"]) == {"real+syn+aug - real"}
