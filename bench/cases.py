@@ -288,14 +288,16 @@ def case_train(profile: dict[str, Any], pipeline: str, image_size: int, compile:
     """ms per U-Net training step (noise, forward, MSE, backward, optimiser step) on latents of ``image_size`` px.
 
     Pipelines: ``monai_ref`` (MONAI U-Net, fp32 eager, ``torch.optim.Adam`` default), ``medienet_default`` (MedIENet,
-    fp32 eager, Adam default), ``medienet_fast`` (MedIENet, bf16 autocast where bf16 is native + :func:`fast_adam`),
-    ``monai_fast`` (MONAI
-    U-Net with the same fast recipe, to separate the network from the recipe). ``compile``: run the forward through
+    fp32 eager, Adam default), ``medienet_fast`` (MedIENet, bf16 autocast where bf16 is native, through the bundles'
+    :class:`~monai_medienet.engines.AutocastInferer` with its SDPA math backend for training, + :func:`fast_adam`),
+    ``monai_fast`` (MONAI U-Net with the same fast recipe, to separate the network from the recipe). ``compile``: run
+    the forward through
     ``torch.compile`` (inductor; the warm-up includes the compilation; not in the default plan, see
     ``python -m bench.train_compile``).
     """
     from monai.networks.schedulers import DDPMScheduler
 
+    from monai_medienet.engines import AutocastInferer
     from monai_medienet.utils.fast import fast_adam
 
     batch = profile["train_batch"]
@@ -305,6 +307,8 @@ def case_train(profile: dict[str, Any], pipeline: str, image_size: int, compile:
     opt = fast_adam(model.parameters(), lr=1e-4) if fast else torch.optim.Adam(model.parameters(), lr=1e-4)
     fwd = torch.compile(model, dynamic=False) if compile else model
     sched = DDPMScheduler(num_train_timesteps=1000)
+    # the bundles' training path: MixedPrecision("bf16").wrap() = AutocastInferer (its default SDPA math backend)
+    inferer = AutocastInferer(enabled=fast and cpu_has_native_bf16(), device_type="cpu")
     g = torch.Generator().manual_seed(0)
     latents = torch.randn(latent_shape(profile, image_size, batch), generator=g)
     null = profile["num_classes"]
@@ -315,9 +319,8 @@ def case_train(profile: dict[str, Any], pipeline: str, image_size: int, compile:
         y = torch.randint(0, profile["num_classes"], (batch,), generator=g)
         y = torch.where(torch.rand(batch, generator=g) < 0.1, torch.full_like(y, null), y)
         noisy = sched.add_noise(latents, noise, t)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=fast and cpu_has_native_bf16()):
-            pred = _call(fwd, kind, noisy, t, y)
-        loss = F.mse_loss(pred.float(), noise)
+        pred = inferer(noisy, lambda x: _call(fwd, kind, x, t, y))
+        loss = F.mse_loss(pred, noise)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

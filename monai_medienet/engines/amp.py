@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import torch
 from monai.inferers import Inferer
+from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from monai_medienet.utils import cpu_has_native_bf16, resolve_device
 
@@ -45,6 +47,12 @@ class AutocastInferer(Inferer):
         device_type: ``"cpu"`` or ``"cuda"``.
         dtype: autocast dtype (``torch.bfloat16`` / ``torch.float16``).
         enabled: ``False`` makes the wrapper a pass-through.
+        math_attention: run ``scaled_dot_product_attention`` with PyTorch's math backend (explicit matmul + softmax,
+            differentiated by autograd) instead of the fused flash kernel. ``None`` (default): only in training
+            forwards (gradients enabled) under bf16 autocast on CPU, where the CPU flash kernel's backward is slow:
+            the MedIENet training step of ``python -m bench`` (64 px images, 16 x 16 latents) went from 529 to
+            443 ms on an AMX CPU. The math backend holds the ``(L, L)`` attention matrix per head: for long token
+            sequences (large latents) pass ``False``. Sampling and other no-grad calls keep the fused kernel.
 
     Raises:
         ValueError: for fp16 on CPU or an unknown device type.
@@ -56,6 +64,7 @@ class AutocastInferer(Inferer):
         device_type: str = "cpu",
         dtype: torch.dtype = torch.bfloat16,
         enabled: bool = True,
+        math_attention: bool | None = None,
     ) -> None:
         if device_type not in ("cpu", "cuda"):
             raise ValueError(f"AutocastInferer: device_type must be 'cpu' or 'cuda', got {device_type!r}.")
@@ -65,10 +74,20 @@ class AutocastInferer(Inferer):
         self.device_type = device_type
         self.dtype = dtype
         self.enabled = enabled
+        self.math_attention = math_attention
+
+    def attention_context(self) -> AbstractContextManager:
+        """The SDPA backend context of one call (see ``math_attention``)."""
+        use = self.math_attention
+        if use is None:
+            use = (
+                self.enabled and self.device_type == "cpu" and self.dtype == torch.bfloat16 and torch.is_grad_enabled()
+            )
+        return sdpa_kernel([SDPBackend.MATH]) if use else nullcontext()
 
     def __call__(self, inputs: torch.Tensor, network: Callable, *args: Any, **kwargs: Any) -> Any:
         """Call the wrapped inferer under autocast; return float32 outputs."""
-        with torch.autocast(self.device_type, dtype=self.dtype, enabled=self.enabled):
+        with torch.autocast(self.device_type, dtype=self.dtype, enabled=self.enabled), self.attention_context():
             if self.inferer is None:
                 out = network(inputs, *args, **kwargs)
             else:
@@ -90,12 +109,16 @@ class MixedPrecision:
             bf16 only when the CPU computes it natively (AVX-512 BF16 / AMX, see
             :func:`~monai_medienet.utils.cpu_has_native_bf16`), else fp32 - emulated bf16 is many times slower.
         device: the compute device (``"auto"``/``None`` follows availability).
+        math_attention: passed to the :class:`AutocastInferer` of :meth:`wrap` (``None``: SDPA's math backend in CPU
+            bf16 training forwards; ``False`` keeps the fused kernel, e.g. for long token sequences).
 
     Raises:
         ValueError: for an unknown precision or fp16 on CPU.
     """
 
-    def __init__(self, precision: str = "auto", device: str | torch.device | None = None) -> None:
+    def __init__(
+        self, precision: str = "auto", device: str | torch.device | None = None, math_attention: bool | None = None
+    ) -> None:
         if precision not in _PRECISIONS:
             raise ValueError(f"MixedPrecision: precision must be one of {_PRECISIONS}, got {precision!r}.")
         self.device = resolve_device(device)
@@ -113,6 +136,7 @@ class MixedPrecision:
                 stacklevel=2,
             )
         self.precision = precision
+        self.math_attention = math_attention
 
     @property
     def dtype(self) -> torch.dtype:
@@ -135,7 +159,9 @@ class MixedPrecision:
         ``None`` is wrapped as a plain network call for bf16 and becomes MONAI's ``SimpleInferer`` otherwise.
         """
         if self.precision == "bf16":
-            return AutocastInferer(inferer, device_type=self.device.type, dtype=torch.bfloat16)
+            return AutocastInferer(
+                inferer, device_type=self.device.type, dtype=torch.bfloat16, math_attention=self.math_attention
+            )
         if inferer is None:
             from monai.inferers import SimpleInferer
 
