@@ -291,9 +291,8 @@ def case_train(profile: dict[str, Any], pipeline: str, image_size: int, compile:
     fp32 eager, Adam default), ``medienet_fast`` (MedIENet, bf16 autocast where bf16 is native, through the bundles'
     :class:`~monai_medienet.engines.AutocastInferer` with its SDPA math backend for training, + :func:`fast_adam`),
     ``monai_fast`` (MONAI U-Net with the same fast recipe, to separate the network from the recipe). ``compile``: run
-    the forward through
-    ``torch.compile`` (inductor; the warm-up includes the compilation; not in the default plan, see
-    ``python -m bench.train_compile``).
+    the forward through ``torch.compile`` (inductor; the warm-up includes the compilation; not in the default plan,
+    see ``python -m bench.train_compile``).
     """
     from monai.networks.schedulers import DDPMScheduler
 
