@@ -488,12 +488,12 @@ def run_evaluation(
         # one index per fingerprint: a dataset can hold the same image twice (PneumoniaMNIST's train split has 18
         # duplicate pairs), and the generator saw it once
         first: dict[str, int] = {}
-        for i, f in enumerate(fps):
-            if f in gen_train_fps:
-                first.setdefault(f, i)
+        hits = [(i, f) for i, f in enumerate(fps) if f in gen_train_fps]
+        for i, f in hits:
+            first.setdefault(f, i)
         match = np.asarray(sorted(first.values()), dtype=np.int64)
         leakage["generator_train_found_in_train_split"] = int(len(match))
-        leakage["train_split_duplicates_skipped"] = int(sum(f in gen_train_fps for f in fps) - len(match))
+        leakage["train_split_duplicates_skipped"] = len(hits) - len(match)
         if len(match) > 0:
             train_sel = match
             if cfg.k_per_class is not None and any(
