@@ -136,6 +136,40 @@ def test_smoke_evaluate(bundle, request, tmp_path):
     assert results
 
 
+def test_breastmnist_overlay_resolves(breastmnist_npz):
+    """breastmnist.yaml: all BreastMNIST training images (minus the test duplicate), its own output_dir, and left/right
+    flips in evaluate's classic augmentation (the chest default stays flip-free)."""
+    from monai.bundle import ConfigParser
+
+    bundle = "medienet_pneumoniamnist"
+    parser = ConfigParser()
+    parser.read_config(configs(bundle, "common.yaml", "train.yaml", "breastmnist.yaml"))
+    assert parser.get_parsed_content("classes") == ["malignant", "normal_benign"]
+    assert parser.get_parsed_content("output_dir") == "outputs/medienet_breastmnist"
+    items = parser.get_parsed_content("train_items")
+    assert len(items) == len(parser.get_parsed_content("data_source").splits["train"]) - 1 == 545
+    parser = ConfigParser()
+    parser.read_config(configs(bundle, "common.yaml", "evaluate.yaml", "breastmnist.yaml"))
+    assert parser.get_parsed_content("evaluation_config")["flip_axes"] == [1]
+    parser = ConfigParser()
+    parser.read_config(configs(bundle, "common.yaml", "evaluate.yaml"))
+    assert parser.get_parsed_content("evaluation_config")["flip_axes"] == []
+
+
+@pytest.mark.slow
+def test_smoke_breastmnist_pipeline(breastmnist_npz, tmp_path):
+    """training -> inference -> evaluate with the BreastMNIST overlay (smoke sizes) on the real npz."""
+    bundle, out = "medienet_pneumoniamnist", tmp_path / "breast"
+    run_id(bundle, "training", ["train.yaml", "breastmnist.yaml"], out)
+    _check_training_outputs(out, ["malignant", "normal_benign"])
+    run_id(bundle, "inference", ["inference.yaml", "breastmnist.yaml"], out)
+    manifest = (out / "synthetic" / "manifest.csv").read_text()
+    assert "malignant" in manifest and "normal_benign" in manifest
+    run_id(bundle, "evaluate", ["evaluate.yaml", "breastmnist.yaml"], out)
+    results = json.loads((out / "evaluation" / "results.json").read_text())
+    assert set(results["arms"]) == {"real", "real+syn"}
+
+
 def _flat(obj, prefix=""):
     """Flatten nested dict/list checkpoint content to {path: leaf}."""
     if isinstance(obj, dict):
