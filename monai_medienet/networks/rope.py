@@ -97,10 +97,19 @@ class RotaryEmbedding(nn.Module):
                 f"RotaryEmbedding: grid_size must hold {self.spatial_dims} positive sizes, got {tuple(grid_size)}."
             )
         key = (grid, torch.device(device) if device is not None else torch.device("cpu"), dtype)
+        if torch.compiler.is_compiling():
+            # traced into the graph (constant-folded with inductor freezing) instead of cached: filling the cache
+            # inside a compiled call mutates module state, which fails dynamo's guard and recompiles on the next call
+            return self._tables(grid, key[1], dtype)
         if key not in self._cache:
-            theta = self.angles(grid)
-            self._cache[key] = (theta.cos().to(device=key[1], dtype=dtype), theta.sin().to(device=key[1], dtype=dtype))
+            self._cache[key] = self._tables(grid, key[1], dtype)
         return self._cache[key]
+
+    def _tables(
+        self, grid: tuple[int, ...], device: torch.device, dtype: torch.dtype
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        theta = self.angles(grid)
+        return theta.cos().to(device=device, dtype=dtype), theta.sin().to(device=device, dtype=dtype)
 
     def forward(self, q: torch.Tensor, k: torch.Tensor, grid_size: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
         """Rotate queries and keys of a token grid.
