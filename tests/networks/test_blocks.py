@@ -102,3 +102,18 @@ def test_uses_sdpa(monkeypatch):
 def test_constructor_errors(kw, match):
     with pytest.raises(ValueError, match=match):
         _block(**kw)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_frozen_qkv_projection_is_one_matmul(dtype):
+    """With frozen weights (inference), a Linear on the transposed token view falls back to a batched matmul that
+    copies the (C, 3C) weight once per batch element; the block must hand it contiguous tokens (one addmm)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    blk = MultiAttentionBlock(2, 64, 16, use_cross_attention=False, norm_num_groups=8).to(dtype).eval()
+    blk.requires_grad_(False)
+    x = torch.randn(8, 64, 4, 4).to(dtype)
+    with torch.no_grad(), profile(activities=[ProfilerActivity.CPU]) as prof:
+        blk(x)
+    ops = {e.key for e in prof.key_averages()}
+    assert "aten::addmm" in ops and "aten::bmm" not in ops, sorted(ops)
