@@ -39,16 +39,25 @@ __all__ = ["parse_variant", "run_quality", "to_markdown"]
 
 
 def parse_variant(text: str) -> dict[str, Any]:
-    """Parse ``sampler:steps:precision[:seed]`` (precision ``fp32`` | ``bf16`` | ``fast``) into a dict.
+    """Parse ``sampler[@spacing]:steps:precision[:seed]`` (precision ``fp32`` | ``bf16`` | ``fast``) into a dict.
+
+    ``@spacing`` (DPM-Solver++ only: ``logsnr``, its default, or ``linspace``) picks the inference timestep spacing,
+    e.g. ``dpmpp_2m@linspace:20:fp32``; the sampler column of the report keeps the whole token.
 
     Raises:
         ValueError: for a malformed variant.
     """
     parts = text.split(":")
     if len(parts) not in (3, 4) or parts[2] not in ("fp32", "bf16", "fast") or not parts[1].isdigit():
-        raise ValueError(f"parse_variant: expected sampler:steps:fp32|bf16|fast[:seed], got {text!r}.")
+        raise ValueError(f"parse_variant: expected sampler[@spacing]:steps:fp32|bf16|fast[:seed], got {text!r}.")
+    name, _, spacing = parts[0].partition("@")
+    if spacing and (not name.startswith("dpmpp") or spacing not in ("logsnr", "linspace")):
+        raise ValueError(f"parse_variant: @spacing is logsnr or linspace and only for dpmpp_* samplers, got {text!r}.")
     seed = int(parts[3]) if len(parts) == 4 else 0
-    return {"sampler": parts[0], "steps": int(parts[1]), "precision": parts[2], "seed": seed}
+    out = {"sampler": parts[0], "steps": int(parts[1]), "precision": parts[2], "seed": seed}
+    if spacing:
+        out["timestep_spacing"] = spacing
+    return out
 
 
 def _sample(
@@ -63,7 +72,13 @@ def _sample(
     variant["resolved_precision"] = prec
     # a cast copy: the caller's fp32 network stays untouched for the next variant
     network = gen.network if dtype is None else copy.deepcopy(gen.network).to(dtype=dtype)
-    scheduler = gen.make_sampler(variant["sampler"])
+    if "timestep_spacing" in variant:
+        from monai_medienet.schedulers import get_scheduler
+
+        name = variant["sampler"].partition("@")[0]
+        scheduler = get_scheduler(name, timestep_spacing=variant["timestep_spacing"], **gen.scheduler_config)
+    else:
+        scheduler = gen.make_sampler(variant["sampler"])
     jobs = [(c, variant["seed"] * 1_000_000 + i) for c in range(len(gen.classes)) for i in range(num_per_class)]
     out = []
     t0 = time.perf_counter()
@@ -278,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.quality", description=__doc__.split("\n")[0])
     p.add_argument("--config_file", required=True, help="a Python list literal of bundle config files")
     p.add_argument("--checkpoint", nargs="+", default=None, help="one or more diffusion checkpoints, scored alike")
-    p.add_argument("--variants", nargs="+", default=None, help="sampler:steps:fp32|bf16|fast[:noise_seed]")
+    p.add_argument("--variants", nargs="+", default=None, help="sampler[@spacing]:steps:fp32|bf16|fast[:noise_seed]")
     p.add_argument("--num_per_class", type=int, default=250)
     p.add_argument("--guidance_scale", type=float, default=None)
     p.add_argument("--batch_size", type=int, default=64)

@@ -17,7 +17,10 @@ from bench.quality import main, parse_variant, to_markdown  # noqa: E402
 def test_parse_variant():
     assert parse_variant("ddim:50:fp32") == {"sampler": "ddim", "steps": 50, "precision": "fp32", "seed": 0}
     assert parse_variant("dpmpp_2m:20:fast:1")["seed"] == 1
-    for bad in ("ddim:50", "ddim:x:fp32", "ddim:50:fp8", "a:1:fp32:2:3"):
+    lin = parse_variant("dpmpp_2m@linspace:20:fp32")
+    assert lin["sampler"] == "dpmpp_2m@linspace" and lin["timestep_spacing"] == "linspace"
+    assert "timestep_spacing" not in parse_variant("dpmpp_2m:20:fp32")
+    for bad in ("ddim:50", "ddim:x:fp32", "ddim:50:fp8", "a:1:fp32:2:3", "ddim@linspace:50:fp32", "dpmpp_2m@x:9:fp32"):
         with pytest.raises(ValueError, match="parse_variant"):
             parse_variant(bad)
 
@@ -62,19 +65,22 @@ def test_quality_end_to_end_on_pneumoniamnist(pneumoniamnist_npz, tiny_diffusion
     rc = main(
         [
             "--config_file", str([str(b / "common.yaml"), str(b / "smoke.yaml")]), "--checkpoint", str(ckpt), str(ckpt),
-            "--variants", "ddim:3:fp32", "ddim:3:fp32:1", "dpmpp_2m:2:fast", "--num_per_class", "3",
+            "--variants", "ddim:3:fp32", "ddim:3:fp32:1", "dpmpp_2m:2:fast", "dpmpp_2m@linspace:2:fp32",
+            "--num_per_class", "3",
             "--classifier_steps", "2", "--threads", "1", "--out", str(out), "--markdown", str(md),
         ]
     )  # fmt: skip
     assert rc == 0
     text = md.read_text()
     assert "| ddim | 3 | fp32 | 0 |" in text and "| ddim | 3 | fp32 | 1 |" in text and "| dpmpp_2m | 2 |" in text
+    assert "| dpmpp_2m@linspace | 2 | fp32 |" in text
     import json
 
     res = json.loads(out.read_text())
-    assert [r["images"] for r in res["rows"]] == [6] * 6  # 3 variants x 2 checkpoints
+    assert [r["images"] for r in res["rows"]] == [6] * 8  # 4 variants x 2 checkpoints
+    assert res["rows"][3]["timestep_spacing"] == "linspace"
     assert res["rows"][1]["mean_abs_pixel_diff_vs_reference"] > 0  # another noise seed gives other images
     # the second checkpoint (the same file) starts its own reference and reproduces the first one's images
-    assert "mean_abs_pixel_diff_vs_reference" not in res["rows"][3]
-    assert res["rows"][3]["fid_vs_test"] == pytest.approx(res["rows"][0]["fid_vs_test"], rel=1e-5)
+    assert "mean_abs_pixel_diff_vs_reference" not in res["rows"][4]
+    assert res["rows"][4]["fid_vs_test"] == pytest.approx(res["rows"][0]["fid_vs_test"], rel=1e-5)
     assert all(0.0 <= a <= 1.0 for r in res["rows"] for a in r["label_agreement_per_class"])
