@@ -137,7 +137,7 @@ class MultiAttentionBlock(nn.Module):
         grid = x.shape[2:]
         if self.self_qkv is not None:
             # contiguous (B, N, C): a transposed 3-D input sends the Linear to a batched matmul that materialises the
-            # weight once per batch element (bf16 CPU: a (B, C, 3C) copy, ~8 % of the U-Net forward at 64 px)
+            # weight once per batch element (bf16 CPU: a (B, C, 3C) copy, ~9 % of the U-Net forward at 64 px)
             h = self.self_norm(x).flatten(2).transpose(1, 2).contiguous()
             q, k, v = (self._heads(t) for t in self.self_qkv(h).chunk(3, dim=-1))
             if self.rope is not None:

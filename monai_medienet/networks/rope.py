@@ -98,7 +98,7 @@ class RotaryEmbedding(nn.Module):
             )
         key = (grid, torch.device(device) if device is not None else torch.device("cpu"), dtype)
         if torch.compiler.is_compiling():
-            # traced into the graph (constant-folded with inductor freezing) instead of cached: filling the cache
+            # traced into the compiled graph instead of cached: filling the cache
             # inside a compiled call mutates module state, which fails dynamo's guard and recompiles on the next call
             return self._tables(grid, key[1], dtype)
         if key not in self._cache:
