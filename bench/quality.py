@@ -39,22 +39,37 @@ __all__ = ["parse_variant", "run_quality", "to_markdown"]
 
 
 def parse_variant(text: str) -> dict[str, Any]:
-    """Parse ``sampler[@spacing]:steps:precision[:seed]`` (precision ``fp32`` | ``bf16`` | ``fast``) into a dict.
+    """Parse ``sampler[@spacing]:steps:precision[:seed][:giLO-HI]`` (precision ``fp32`` | ``bf16`` | ``fast``).
 
     ``@spacing`` (DPM-Solver++ only: ``logsnr``, its default, or ``linspace``) picks the inference timestep spacing,
-    e.g. ``dpmpp_2m@linspace:20:fp32``; the sampler column of the report keeps the whole token.
+    e.g. ``dpmpp_2m@linspace:20:fp32``; the sampler column of the report keeps the whole token. ``giLO-HI`` limits
+    classifier-free guidance to timesteps ``LO <= t / T <= HI`` (e.g. ``dpmpp_2m:40:fast:gi0.1-0.7``).
 
     Raises:
         ValueError: for a malformed variant.
     """
+    msg = f"parse_variant: expected sampler[@spacing]:steps:fp32|bf16|fast[:seed][:giLO-HI], got {text!r}."
     parts = text.split(":")
-    if len(parts) not in (3, 4) or parts[2] not in ("fp32", "bf16", "fast") or not parts[1].isdigit():
-        raise ValueError(f"parse_variant: expected sampler[@spacing]:steps:fp32|bf16|fast[:seed], got {text!r}.")
+    if len(parts) < 3 or parts[2] not in ("fp32", "bf16", "fast") or not parts[1].isdigit():
+        raise ValueError(msg)
     name, _, spacing = parts[0].partition("@")
     if spacing and (not name.startswith("dpmpp") or spacing not in ("logsnr", "linspace")):
         raise ValueError(f"parse_variant: @spacing is logsnr or linspace and only for dpmpp_* samplers, got {text!r}.")
-    seed = int(parts[3]) if len(parts) == 4 else 0
-    out = {"sampler": parts[0], "steps": int(parts[1]), "precision": parts[2], "seed": seed}
+    out: dict[str, Any] = {"sampler": parts[0], "steps": int(parts[1]), "precision": parts[2], "seed": 0}
+    extra = parts[3:]
+    if extra and extra[0].isdigit():
+        out["seed"] = int(extra.pop(0))
+    if extra and extra[0].startswith("gi"):
+        lo, sep, hi = extra.pop(0)[2:].partition("-")
+        try:
+            interval = [float(lo), float(hi)]
+        except ValueError:
+            raise ValueError(msg) from None
+        if not sep or not 0.0 <= interval[0] < interval[1] <= 1.0:
+            raise ValueError(f"parse_variant: giLO-HI needs 0 <= LO < HI <= 1, got {text!r}.")
+        out["guidance_interval"] = interval
+    if extra:
+        raise ValueError(msg)
     if spacing:
         out["timestep_spacing"] = spacing
     return out
@@ -90,7 +105,7 @@ def _sample(
         )
         img = gen.inferer.sample(
             network, labels, guidance_scale=guidance, num_inference_steps=variant["steps"], scheduler=scheduler,
-            noise=noise, dtype=dtype, progress=False,
+            noise=noise, dtype=dtype, progress=False, guidance_interval=variant.get("guidance_interval"),
         )  # fmt: skip
         out.append(img.float().clamp(0, 1).cpu())
     seconds = time.perf_counter() - t0
@@ -245,6 +260,11 @@ def run_quality(
     }
 
 
+def _interval_tag(row: dict[str, Any]) -> str:
+    gi = row.get("guidance_interval")
+    return f", guided {gi[0]:g}-{gi[1]:g}" if gi else ""
+
+
 def to_markdown(res: dict[str, Any]) -> str:
     """A Markdown table of :func:`run_quality`'s result (FID change relative to the first, reference, row)."""
     m = res["meta"]
@@ -280,7 +300,8 @@ def to_markdown(res: dict[str, Any]) -> str:
         )
         lines.append(
             (f"| {r.get('checkpoint', ckpts[0])} " if multi else "")
-            + f"| {r['sampler']} | {r['steps']} | {r['resolved_precision']} | {r['seed']} | {r['images_per_s']:.1f} | "
+            + f"| {r['sampler']}{_interval_tag(r)} | {r['steps']} | {r['resolved_precision']} | {r['seed']} | "
+            f"{r['images_per_s']:.1f} | "
             f"{r['images_per_s'] / ref['images_per_s']:.2f}x | {r['fid_vs_test']:.2f} | "
             f"{'ref' if r is ref else f'{d:+.1f} %'} | {r.get('fid_vs_reference_set', float('nan')):.2f} | "
             f"{r.get('mean_abs_pixel_diff_vs_reference', float('nan')):.4f} | {agree} |"

@@ -44,6 +44,7 @@ def generate_synthetic(
     near_copy_filter: NearCopyFilter | None = None,
     max_redraw_rounds: int = 3,
     progress: bool = True,
+    guidance_interval: Sequence[float] | None = None,
 ) -> dict[str, Any]:
     """Sample ``num_per_class`` images of every class and write them with ``SyntheticImageWriter`` + manifest.
 
@@ -76,13 +77,16 @@ def generate_synthetic(
         max_redraw_rounds: with ``near_copy_filter``: rounds of redrawing dropped images (0 = drop only); a class
             still short afterwards is reported with a warning.
         progress: show a progress bar.
+        guidance_interval: ``(lo, hi)`` timestep fractions: guide only there, conditional-only elsewhere (see
+            :meth:`~monai_medienet.inferers.ClassConditionalLatentDiffusionInferer.sample`); ``None``: every step.
 
     Returns:
         ``{"output_dir", "manifest", "num_images", "classes", "settings"}``, plus ``"near_copies"`` (threshold,
         dropped images with class and seed, per-class counts, rounds, images still missing) with a filter.
 
     Raises:
-        ValueError: for ``num_per_class < 1``, ``batch_size < 1``, ``max_redraw_rounds < 0``, an unknown class name,
+        ValueError: for ``num_per_class < 1``, ``batch_size < 1``, ``max_redraw_rounds < 0``, a malformed
+            ``guidance_interval``, an unknown class name,
             a crop larger than the images, or images whose size differs from the filter's training images.
     """
     from monai_medienet.io import SyntheticImageWriter
@@ -93,6 +97,12 @@ def generate_synthetic(
         raise ValueError(f"generate_synthetic: batch_size must be >= 1, got {batch_size}.")
     if max_redraw_rounds < 0:
         raise ValueError(f"generate_synthetic: max_redraw_rounds must be >= 0, got {max_redraw_rounds}.")
+    if guidance_interval is not None and (
+        len(guidance_interval) != 2 or not 0.0 <= float(guidance_interval[0]) < float(guidance_interval[1]) <= 1.0
+    ):
+        raise ValueError(
+            f"generate_synthetic: guidance_interval must be (lo, hi) with 0 <= lo < hi <= 1, got {guidance_interval!r}."
+        )
     dev = resolve_device(device)
     gen = load_diffusion_generator(checkpoint, device=dev, use_ema=use_ema)
     wanted = list(classes) if classes else list(gen.classes)
@@ -111,6 +121,7 @@ def generate_synthetic(
         "precision": mp.precision,
         "use_ema": bool(use_ema),
         "crop_size": [int(c) for c in crop_size] if crop_size is not None else None,
+        "guidance_interval": [float(v) for v in guidance_interval] if guidance_interval is not None else None,
     }
     writer = SyntheticImageWriter(output_dir, gen.classes, fmt=fmt, overwrite=overwrite, provenance=settings)
     jobs = [(gen.classes.index(name), seed + i) for i, (name, _) in enumerate(
@@ -122,7 +133,7 @@ def generate_synthetic(
     while pending:
         redraw: list[int] = []
         for images, chunk in iter_generated_batches(
-            gen, pending, guidance_scale, sampler, num_inference_steps, batch_size, dtype, crop_size
+            gen, pending, guidance_scale, sampler, num_inference_steps, batch_size, dtype, crop_size, guidance_interval
         ):
             flags = near_copy_filter(images) if near_copy_filter is not None else np.zeros(len(chunk), dtype=bool)
             for img, (lab, s), copy in zip(images, chunk, flags):
@@ -232,6 +243,7 @@ def iter_generated_batches(
     batch_size: int = 64,
     dtype: torch.dtype | None = None,
     crop_size: Sequence[int] | None = None,
+    guidance_interval: Sequence[float] | None = None,
 ) -> Iterator[tuple[torch.Tensor, list[tuple[int, int]]]]:
     """Sample images in batches, each from its own seeded noise (the loop behind :func:`generate_synthetic`).
 
@@ -244,6 +256,7 @@ def iter_generated_batches(
         batch_size: images per batch.
         dtype: run the network in this dtype (the network is cast once); ``None`` = as loaded.
         crop_size: centre-crop every image to this spatial size.
+        guidance_interval: ``(lo, hi)`` timestep fractions where guidance is applied; ``None``: every step.
 
     Yields:
         ``(images (B, C, H, W) float32 in [0, 1] on CPU, the batch's jobs)``.
@@ -268,6 +281,7 @@ def iter_generated_batches(
             noise=noise,
             dtype=dtype,
             progress=False,
+            guidance_interval=guidance_interval,
         )
         images = images.float().clamp(0, 1).cpu()
         if crop_size is not None:

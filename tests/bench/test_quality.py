@@ -20,7 +20,15 @@ def test_parse_variant():
     lin = parse_variant("dpmpp_2m@linspace:20:fp32")
     assert lin["sampler"] == "dpmpp_2m@linspace" and lin["timestep_spacing"] == "linspace"
     assert "timestep_spacing" not in parse_variant("dpmpp_2m:20:fp32")
-    for bad in ("ddim:50", "ddim:x:fp32", "ddim:50:fp8", "a:1:fp32:2:3", "ddim@linspace:50:fp32", "dpmpp_2m@x:9:fp32"):
+    assert parse_variant("dpmpp_2m:40:fast:gi0.1-0.7")["guidance_interval"] == [0.1, 0.7]
+    gi = parse_variant("ddim:50:fp32:3:gi0-0.5")
+    assert gi["seed"] == 3 and gi["guidance_interval"] == [0.0, 0.5]
+    assert "guidance_interval" not in parse_variant("ddim:50:fp32:1")
+    bad_variants = (
+        "ddim:50", "ddim:x:fp32", "ddim:50:fp8", "a:1:fp32:2:3", "ddim@linspace:50:fp32", "dpmpp_2m@x:9:fp32",
+        "ddim:50:fp32:gi0.5", "ddim:50:fp32:gi0.7-0.2", "ddim:50:fp32:gia-b", "ddim:50:fp32:gi0-1:2",
+    )  # fmt: skip
+    for bad in bad_variants:
         with pytest.raises(ValueError, match="parse_variant"):
             parse_variant(bad)
 
@@ -54,6 +62,8 @@ def test_markdown_reports_fid_change_relative_to_the_first_row():
     assert "Checkpoints `c.pt`, `light.pt`" in md2 and "real test images: 0.900 (per class 0.800, 1.000)" in md2
     assert "| c.pt | ddim | 50 | fp32 | 0 | 2.0 | 1.00x | 10.00 | ref | nan | nan | 0.750 (0.500, 1.000) |" in md2
     assert "| light.pt | dpmpp_2m | 20 | fp32 | 0 | 5.0 | 2.50x | 10.40 | +4.0 % |" in md2
+    md3 = to_markdown({"meta": meta, "rows": [rows[0], {**rows[1], "guidance_interval": [0.1, 0.7]}]})
+    assert "| dpmpp_2m, guided 0.1-0.7 | 20 | fp32 |" in md3
 
 
 @pytest.mark.slow

@@ -96,10 +96,15 @@ def test_smoke_training_and_inference(bundle, classes, data_fixture, out_size, r
     run_id(bundle, "training", ["train.yaml"], out, diffusion_snapshot_every=1)
     _check_training_outputs(out, classes)
     run_id(bundle, "inference", ["inference.yaml"], out)
-    # the privacy screen: every image checked against the training images before it is written
+    # the privacy screen: every image checked against the training images before it is written (here also with
+    # guidance limited to an interval of timesteps, recorded in the manifest)
     run_id(
-        bundle, "inference", ["inference.yaml"], out, drop_near_copies=True, inference_output_dir=str(out / "screened")
-    )
+        bundle, "inference", ["inference.yaml"], out, drop_near_copies=True, inference_output_dir=str(out / "screened"),
+        guidance_interval=[0.1, 0.9],
+    )  # fmt: skip
+    provenance = json.loads((out / "screened" / "manifest.json").read_text())["provenance"]
+    assert provenance["guidance_interval"] == [0.1, 0.9]
+    assert json.loads((out / "synthetic" / "manifest.json").read_text())["provenance"]["guidance_interval"] is None
     screen = json.loads((out / "screened" / "near_copies.json").read_text())
     rows = (out / "screened" / "manifest.csv").read_text().splitlines()[1:]
     assert screen["threshold"] > 0 and screen["percentile"] == 5.0

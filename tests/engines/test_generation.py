@@ -57,6 +57,21 @@ def test_generate_errors(checkpoint, tmp_path):
     with pytest.raises(ValueError, match="crop_size"):
         generate_synthetic(checkpoint, tmp_path / "c", num_per_class=1, num_inference_steps=1, sampler="ddim",
                            crop_size=(64, 64), progress=False)  # fmt: skip
+    with pytest.raises(ValueError, match=r"generate_synthetic: guidance_interval .* got \(0.8, 0.2\)"):
+        generate_synthetic(checkpoint, tmp_path / "d", guidance_interval=(0.8, 0.2))
+
+
+def test_generate_with_guidance_interval_records_it(checkpoint, tmp_path):
+    import json
+
+    kwargs = {"num_per_class": 1, "num_inference_steps": 4, "sampler": "ddim", "seed": 2, "progress": False,
+              "guidance_scale": 3.0}  # fmt: skip
+    out = generate_synthetic(checkpoint, tmp_path / "gi", guidance_interval=(0.3, 0.6), **kwargs)
+    assert out["settings"]["guidance_interval"] == [0.3, 0.6]
+    manifest = json.load(open(tmp_path / "gi" / "manifest.json"))
+    assert manifest["provenance"]["guidance_interval"] == [0.3, 0.6]
+    plain = generate_synthetic(checkpoint, tmp_path / "all", **kwargs)
+    assert plain["settings"]["guidance_interval"] is None  # the sampling effect is tested on the inferer
 
 
 class _FlagByCall:

@@ -99,6 +99,47 @@ def test_guidance_is_one_batched_forward():
     assert batches == [4, 2]
 
 
+def test_guidance_interval_guides_only_inside_it():
+    """Steps whose t / T lies in the interval run the doubled [cond; null] batch, the others the conditional half."""
+    net = tiny_unet()
+    seen = []
+    net.register_forward_pre_hook(
+        lambda m, args, kwargs: seen.append((args[0].shape[0], int(kwargs["timesteps"][0]))), with_kwargs=True
+    )
+    inf = inferer()
+    sched = get_scheduler("ddim", num_train_timesteps=100)
+    inf.sample(net, [0, 1], latent_shape=(3, 8, 8), guidance_scale=3.0, num_inference_steps=10, scheduler=sched,
+               seed=0, progress=False, decode=False, guidance_interval=(0.2, 0.6))  # fmt: skip
+    assert len(seen) == 10
+    for batch, t in seen:
+        assert batch == (4 if 0.2 <= t / 100 <= 0.6 else 2), (batch, t)
+    assert {b for b, _ in seen} == {2, 4}
+
+
+def test_guidance_interval_full_range_matches_no_interval_and_narrow_one_differs():
+    net = tiny_unet()
+    inf = inferer()
+    kw = {"latent_shape": (3, 8, 8), "guidance_scale": 3.0, "num_inference_steps": 5, "seed": 1, "progress": False,
+          "decode": False}  # fmt: skip
+    ref = inf.sample(net, [0, 1], scheduler=get_scheduler("ddim", num_train_timesteps=100), **kw)
+    full = inf.sample(net, [0, 1], scheduler=get_scheduler("ddim", num_train_timesteps=100),
+                      guidance_interval=[0.0, 1.0], **kw)  # fmt: skip
+    cond_only = inf.sample(net, [0, 1], scheduler=get_scheduler("ddim", num_train_timesteps=100),
+                           **{**kw, "guidance_scale": 1.0})  # fmt: skip
+    # an interval that contains no step of this 5-step schedule (t = 80, 60, 40, 20, 0): conditional only
+    empty = inf.sample(net, [0, 1], scheduler=get_scheduler("ddim", num_train_timesteps=100),
+                       guidance_interval=(0.85, 0.95), **kw)  # fmt: skip
+    torch.testing.assert_close(full, ref)
+    torch.testing.assert_close(empty, cond_only)
+    assert not torch.allclose(ref, cond_only, atol=1e-4)
+
+
+@pytest.mark.parametrize("bad", [(0.5, 0.5), (0.7, 0.2), (-0.1, 0.5), (0.1, 1.2), (0.1,), (0.1, 0.2, 0.3)])
+def test_guidance_interval_errors(bad):
+    with pytest.raises(ValueError, match=r"ClassConditionalLatentDiffusionInferer: guidance_interval"):
+        inferer().sample(tiny_unet(), [0], latent_shape=(3, 8, 8), progress=False, guidance_interval=bad)
+
+
 # ---------------------------------------------------------------------------------------------- training call
 def test_training_call_matches_manual_computation():
     net = tiny_unet()
