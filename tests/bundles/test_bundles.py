@@ -77,6 +77,7 @@ def _check_training_outputs(out: Path, classes: list[str]) -> None:
     assert set(dif["state"]) == {"network", "ema", "ema_momentum", "optimizer", "lr_scheduler", "autoencoder"}
     assert dif["scale_factor"] > 0 and dif["network_config"]["name"] == "medienet"
     assert dif["train_hash"] == ae["train_hash"]
+    assert dif["training_seed"] == ae["training_seed"] == 0  # defaults to `seed`
     assert (out / "samples" / "samples_latest.png").is_file()
     assert list((out / "logs").glob("events.out.tfevents.*"))
     summary = json.loads((out / "diffusion_summary.json").read_text())
@@ -159,6 +160,20 @@ def test_breastmnist_overlay_resolves(breastmnist_npz):
     parser = ConfigParser()
     parser.read_config(configs(bundle, "common.yaml", "evaluate.yaml"))
     assert parser.get_parsed_content("evaluation_config")["flip_axes"] == []
+
+
+def test_training_seed_trains_another_generator_on_the_same_images(pneumoniamnist_npz, tmp_path):
+    """`training_seed` changes the training run (initial weights) but not the data: same train_hash, recorded seed."""
+    bundle = "medienet_pneumoniamnist"
+    run_id(bundle, "train_autoencoder", ["train.yaml"], tmp_path / "a")
+    run_id(bundle, "train_autoencoder", ["train.yaml"], tmp_path / "b", training_seed=7)
+    a = torch.load(tmp_path / "a" / "checkpoints" / "autoencoder.pt", weights_only=True)
+    b = torch.load(tmp_path / "b" / "checkpoints" / "autoencoder.pt", weights_only=True)
+    assert (a["training_seed"], b["training_seed"]) == (0, 7)
+    assert a["train_hash"] == b["train_hash"]
+    wa, wb = a["state"]["autoencoder"], b["state"]["autoencoder"]
+    key = next(k for k in wa if k.endswith("conv.weight"))
+    assert not torch.equal(wa[key], wb[key])
 
 
 @pytest.mark.slow
