@@ -142,6 +142,23 @@ def test_smoke_evaluate(bundle, request, tmp_path):
     assert results
 
 
+def test_evaluate_needs_a_synthetic_set_only_for_synthetic_arms(pneumoniamnist_npz, tmp_path):
+    """Real-only arms run without a synthetic manifest; an arm with `syn` and no manifest is a clear error."""
+    from monai.bundle import ConfigParser
+
+    def parser(arms):
+        p = ConfigParser()
+        p.read_config(configs("medienet_pneumoniamnist", "common.yaml", "evaluate.yaml"))
+        p["synthetic_dir"] = str(tmp_path / "nowhere")
+        p["evaluation_config"]["arms"] = arms
+        return p
+
+    assert parser(["real", "real+aug"]).get_parsed_content("synthetic_items") is None
+    with pytest.raises(RuntimeError) as err:
+        parser(["real+aug", "real+syn+aug"]).get_parsed_content("synthetic_items")
+    assert "manifest" in str(err.value.__cause__) and "nowhere" in str(err.value.__cause__)
+
+
 def test_breastmnist_overlay_resolves(breastmnist_npz):
     """breastmnist.yaml: all BreastMNIST training images (minus the test duplicate), its own output_dir, and left/right
     flips in evaluate's classic augmentation (the chest default stays flip-free)."""
