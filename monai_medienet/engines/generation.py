@@ -14,6 +14,7 @@ import torch
 from monai.transforms import CenterSpatialCrop
 from tqdm.auto import tqdm
 
+from monai_medienet.inferers import check_guidance_interval
 from monai_medienet.utils import resolve_device
 
 from .amp import MixedPrecision
@@ -97,12 +98,7 @@ def generate_synthetic(
         raise ValueError(f"generate_synthetic: batch_size must be >= 1, got {batch_size}.")
     if max_redraw_rounds < 0:
         raise ValueError(f"generate_synthetic: max_redraw_rounds must be >= 0, got {max_redraw_rounds}.")
-    if guidance_interval is not None and (
-        len(guidance_interval) != 2 or not 0.0 <= float(guidance_interval[0]) < float(guidance_interval[1]) <= 1.0
-    ):
-        raise ValueError(
-            f"generate_synthetic: guidance_interval must be (lo, hi) with 0 <= lo < hi <= 1, got {guidance_interval!r}."
-        )
+    check_guidance_interval(guidance_interval, "generate_synthetic")  # before the checkpoint is loaded
     dev = resolve_device(device)
     gen = load_diffusion_generator(checkpoint, device=dev, use_ema=use_ema)
     wanted = list(classes) if classes else list(gen.classes)

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from .latent import ClassConditionalLatentDiffusionInferer, compute_scale_factor
+from .latent import ClassConditionalLatentDiffusionInferer, check_guidance_interval, compute_scale_factor
 
-__all__ = ["ClassConditionalLatentDiffusionInferer", "compute_scale_factor"]
+__all__ = ["ClassConditionalLatentDiffusionInferer", "check_guidance_interval", "compute_scale_factor"]

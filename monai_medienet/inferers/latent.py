@@ -13,7 +13,7 @@ from monai.networks.schedulers import DDPMScheduler, Scheduler
 from torch import nn
 from tqdm.auto import tqdm
 
-__all__ = ["ClassConditionalLatentDiffusionInferer", "compute_scale_factor"]
+__all__ = ["ClassConditionalLatentDiffusionInferer", "check_guidance_interval", "compute_scale_factor"]
 
 
 def _first_param(module: nn.Module) -> torch.Tensor | None:
@@ -268,7 +268,7 @@ class ClassConditionalLatentDiffusionInferer(Inferer):
                 interval is malformed.
         """
         name = type(self).__name__
-        interval = _check_interval(name, guidance_interval)
+        interval = check_guidance_interval(guidance_interval, name)
         param = _first_param(diffusion_model)
         device = param.device if param is not None else torch.device("cpu")
         labels = self._labels(class_labels, None, 0, device)
@@ -322,13 +322,24 @@ class ClassConditionalLatentDiffusionInferer(Inferer):
         return self.decode(x) if decode else x.float() / self.scale_factor
 
 
-def _check_interval(name: str, interval: Sequence[float] | None) -> tuple[float, float] | None:
-    """Validate a guidance interval ``(lo, hi)`` of timestep fractions; ``None`` passes through."""
+def check_guidance_interval(interval: Sequence[float] | None, owner: str) -> tuple[float, float] | None:
+    """Validate a guidance interval ``(lo, hi)`` of timestep fractions, ``0 <= lo < hi <= 1``.
+
+    Args:
+        interval: ``(lo, hi)`` or ``None`` (guide every step).
+        owner: name put at the front of the error message (the calling class or function).
+
+    Returns:
+        ``(lo, hi)`` as floats, or ``None``.
+
+    Raises:
+        ValueError: when ``interval`` is not two numbers with ``0 <= lo < hi <= 1``.
+    """
     if interval is None:
         return None
     vals = [float(v) for v in interval]
     if len(vals) != 2 or not 0.0 <= vals[0] < vals[1] <= 1.0:
-        raise ValueError(f"{name}: guidance_interval must be (lo, hi) with 0 <= lo < hi <= 1, got {interval!r}.")
+        raise ValueError(f"{owner}: guidance_interval must be (lo, hi) with 0 <= lo < hi <= 1, got {interval!r}.")
     return vals[0], vals[1]
 
 
