@@ -34,6 +34,7 @@ import torch
 from tqdm.auto import tqdm
 
 from monai_medienet.evaluation import materialise
+from monai_medienet.inferers import check_guidance_interval
 
 __all__ = ["parse_variant", "run_quality", "to_markdown"]
 
@@ -62,12 +63,10 @@ def parse_variant(text: str) -> dict[str, Any]:
     if extra and extra[0].startswith("gi"):
         lo, sep, hi = extra.pop(0)[2:].partition("-")
         try:
-            interval = [float(lo), float(hi)]
-        except ValueError:
-            raise ValueError(msg) from None
-        if not sep or not 0.0 <= interval[0] < interval[1] <= 1.0:
-            raise ValueError(f"parse_variant: giLO-HI needs 0 <= LO < HI <= 1, got {text!r}.")
-        out["guidance_interval"] = interval
+            interval = check_guidance_interval((float(lo), float(hi)) if sep else (), "parse_variant")
+        except ValueError as err:  # a non-number, a missing "-" or an interval outside 0 <= LO < HI <= 1
+            raise ValueError(f"{msg} {err}") from None
+        out["guidance_interval"] = list(interval)
     if extra:
         raise ValueError(msg)
     if spacing:

@@ -98,7 +98,7 @@ def generate_synthetic(
         raise ValueError(f"generate_synthetic: batch_size must be >= 1, got {batch_size}.")
     if max_redraw_rounds < 0:
         raise ValueError(f"generate_synthetic: max_redraw_rounds must be >= 0, got {max_redraw_rounds}.")
-    check_guidance_interval(guidance_interval, "generate_synthetic")  # before the checkpoint is loaded
+    interval = check_guidance_interval(guidance_interval, "generate_synthetic")  # before the checkpoint is loaded
     dev = resolve_device(device)
     gen = load_diffusion_generator(checkpoint, device=dev, use_ema=use_ema)
     wanted = list(classes) if classes else list(gen.classes)
@@ -117,7 +117,7 @@ def generate_synthetic(
         "precision": mp.precision,
         "use_ema": bool(use_ema),
         "crop_size": [int(c) for c in crop_size] if crop_size is not None else None,
-        "guidance_interval": [float(v) for v in guidance_interval] if guidance_interval is not None else None,
+        "guidance_interval": list(interval) if interval is not None else None,
     }
     writer = SyntheticImageWriter(output_dir, gen.classes, fmt=fmt, overwrite=overwrite, provenance=settings)
     jobs = [(gen.classes.index(name), seed + i) for i, (name, _) in enumerate(
@@ -129,7 +129,7 @@ def generate_synthetic(
     while pending:
         redraw: list[int] = []
         for images, chunk in iter_generated_batches(
-            gen, pending, guidance_scale, sampler, num_inference_steps, batch_size, dtype, crop_size, guidance_interval
+            gen, pending, guidance_scale, sampler, num_inference_steps, batch_size, dtype, crop_size, interval
         ):
             flags = near_copy_filter(images) if near_copy_filter is not None else np.zeros(len(chunk), dtype=bool)
             for img, (lab, s), copy in zip(images, chunk, flags):
