@@ -349,7 +349,8 @@ def manifest_source(
 
     Returns:
         ``DataSource``; items ``{"image": absolute path str, "label": int, "id": path as written[, "patient_id"]}``
-        (plus ``"synthetic": 1`` when the manifest is a synthetic-image manifest).
+        (plus ``"synthetic": 1`` and, when recorded, the generator's ``"checkpoint_sha256"`` for a synthetic-image
+        manifest).
 
     Raises:
         FileNotFoundError: missing CSV.
@@ -425,6 +426,9 @@ def manifest_source(
             item["patient_id"] = pid
         if synthetic:
             item["synthetic"] = 1
+            sha = (row.get("checkpoint_sha256") or "").strip()
+            if sha:
+                item["checkpoint_sha256"] = sha
         split = (row.get("split") or "").strip() or default_split
         split = _SPLIT_ALIASES.get(split.lower(), split)
         splits.setdefault(split, []).append(item)

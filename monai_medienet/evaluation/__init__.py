@@ -16,7 +16,7 @@ from .classifier import (
     train_classifier,
 )
 from .explain import gradcam_maps, select_explanation_images
-from .leakage import check_generator_leakage, load_generator_provenance
+from .leakage import check_generator_leakage, check_synthetic_sources, load_generator_provenance
 from .merge import base_arm, merge_evaluations
 from .protocol import (
     ARM_TOKENS,
@@ -59,6 +59,7 @@ __all__ = [
     "base_arm",
     "build_classifier",
     "check_generator_leakage",
+    "check_synthetic_sources",
     "classification_metrics",
     "gradcam_maps",
     "holm_adjust",

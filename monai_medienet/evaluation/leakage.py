@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import torch
 
-__all__ = ["check_generator_leakage", "load_generator_provenance"]
+__all__ = ["check_generator_leakage", "check_synthetic_sources", "load_generator_provenance"]
 
 
 def check_generator_leakage(
@@ -68,3 +68,46 @@ def load_generator_provenance(checkpoint: str | os.PathLike | Mapping[str, Any])
         )
     classes = ckpt.get("classes")
     return {"train_fingerprints": list(fps), "classes": list(classes) if classes is not None else None}
+
+
+def check_synthetic_sources(items: Sequence[Mapping[str, Any]], checkpoint_sha256s: Iterable[str]) -> dict[str, Any]:
+    """Check that every synthetic image comes from a generator whose leakage was checked.
+
+    A pool's manifest records the sha256 of the checkpoint that drew each image (``checkpoint_sha256``, carried into
+    the items by :func:`monai_medienet.data.manifest_source`). Checking one generator for leakage and evaluating
+    images of another — a pool drawn before a retrain, or a pooled pool with a source left out — would void the check.
+
+    Args:
+        items: synthetic items; those without ``checkpoint_sha256`` are counted, not judged.
+        checkpoint_sha256s: sha256 of every generator checkpoint that was checked.
+
+    Returns:
+        ``{"verified": bool, "num_images": n, "num_unrecorded": m, "images_per_generator": {sha: count}}``;
+        ``verified`` is ``False`` only when no item records a checkpoint.
+
+    Raises:
+        ValueError: some images come from an unchecked checkpoint; the message names the sha256 prefixes and counts.
+    """
+    checked = set(checkpoint_sha256s)
+    counts: dict[str, int] = {}
+    unrecorded = 0
+    for it in items:
+        sha = it.get("checkpoint_sha256")
+        if not sha:
+            unrecorded += 1
+            continue
+        counts[str(sha)] = counts.get(str(sha), 0) + 1
+    unknown = {sha[:12]: n for sha, n in counts.items() if sha not in checked}
+    if unknown:
+        raise ValueError(
+            f"check_synthetic_sources: {sum(unknown.values())} synthetic image(s) come from generator checkpoint(s) "
+            f"{unknown} (sha256 prefix: images) that were not leakage-checked (checked: "
+            f"{sorted(s[:12] for s in checked)}); pass the checkpoint of every generator in the pool "
+            "(bundles: --generator_checkpoint)."
+        )
+    return {
+        "verified": bool(counts),
+        "num_images": len(items),
+        "num_unrecorded": unrecorded,
+        "images_per_generator": counts,
+    }

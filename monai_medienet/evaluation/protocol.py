@@ -52,7 +52,7 @@ from monai_medienet.utils import meta_tracking, resolve_device
 
 from .classifier import build_classifier, predict_proba, train_classifier
 from .explain import gradcam_maps, select_explanation_images
-from .leakage import check_generator_leakage, load_generator_provenance
+from .leakage import check_generator_leakage, check_synthetic_sources, load_generator_provenance
 from .stats import adjust_for_multiplicity, bootstrap_arm, bootstrap_indices, paired_bootstrap_difference
 
 __all__ = [
@@ -395,6 +395,20 @@ def _stratified_cap(labels: np.ndarray, n_max: int, seed: int) -> np.ndarray:
 # ------------------------------------------------------------------------------------------------------ protocol
 
 
+def _as_checkpoint_list(checkpoint: Any) -> list[Any]:
+    """``None`` -> ``[]``; one path or loaded dict -> ``[it]``; a list/tuple of them -> a list."""
+    if checkpoint is None:
+        return []
+    if isinstance(checkpoint, str | Path | Mapping):
+        return [checkpoint]
+    if isinstance(checkpoint, Sequence) and all(isinstance(c, str | Path | Mapping) for c in checkpoint):
+        return list(checkpoint)
+    raise ValueError(
+        "run_evaluation: generator_checkpoint must be a path, a loaded checkpoint dict or a list of them, "
+        f"got {type(checkpoint).__name__}."
+    )
+
+
 def run_evaluation(
     real: Any,
     synthetic_items: Sequence[dict] | None = None,
@@ -402,7 +416,7 @@ def run_evaluation(
     *,
     output_dir: str | Path | None = None,
     config: EvaluationConfig | Mapping[str, Any] | None = None,
-    generator_checkpoint: str | Path | Mapping[str, Any] | None = None,
+    generator_checkpoint: str | Path | Mapping[str, Any] | Sequence[str | Path | Mapping[str, Any]] | None = None,
     augmentation: Callable[[int], Callable] | None = None,
     classes: Sequence[str] | None = None,
     **overrides: Any,
@@ -419,8 +433,11 @@ def run_evaluation(
             arrays/tensors (integer dtypes divided by their max).
         output_dir: where to write the report (``None``: no files).
         config: an :class:`EvaluationConfig` or a dict of its fields.
-        generator_checkpoint: path or loaded dict holding ``train_fingerprints`` and ``classes``; evaluation is
-            refused (``ValueError``) when they intersect the val/test images.
+        generator_checkpoint: path or loaded dict holding ``train_fingerprints`` and ``classes``, or a list of them
+            (the generators of a pooled pool, :func:`monai_medienet.io.pool_manifests`, all trained on the same
+            images); evaluation is refused (``ValueError``) when their training images intersect the val/test images,
+            when the generators were trained on different images, or when a synthetic item records a
+            ``checkpoint_sha256`` that is none of the given checkpoint files'.
         augmentation: ``seed -> dict transform`` factory for the ``aug`` arms (default: classic augmentation from
             ``monai_medienet.transforms.classic_augmentation`` with the config's settings).
         classes: class names (default ``real.classes`` or ``"0", "1", ...``).
@@ -460,21 +477,34 @@ def run_evaluation(
     # ---- leakage check and the generator's training set
     leakage: dict[str, Any] = {"checked": False}
     gen_train_fps: set[str] | None = None
-    if generator_checkpoint is not None:
-        from monai_medienet.data import dataset_fingerprints
+    generators = _as_checkpoint_list(generator_checkpoint)
+    if generators:
+        from monai_medienet.data import dataset_fingerprints, file_sha256
 
-        prov = load_generator_provenance(generator_checkpoint)
-        if prov["classes"] is not None and list(prov["classes"]) != class_names:
-            raise ValueError(
-                f"run_evaluation: generator classes {prov['classes']} differ from the real data's {class_names}."
-            )
-        leakage = check_generator_leakage(
-            prov["train_fingerprints"],
-            dataset_fingerprints(splits["val"], progress=cfg.progress),
-            dataset_fingerprints(splits["test"], progress=cfg.progress),
-        )
+        fps_val = dataset_fingerprints(splits["val"], progress=cfg.progress)
+        fps_test = dataset_fingerprints(splits["test"], progress=cfg.progress)
+        for i, ckpt in enumerate(generators):
+            prov = load_generator_provenance(ckpt)
+            if prov["classes"] is not None and list(prov["classes"]) != class_names:
+                raise ValueError(
+                    f"run_evaluation: generator classes {prov['classes']} differ from the real data's {class_names}."
+                )
+            leakage = check_generator_leakage(prov["train_fingerprints"], fps_val, fps_test)
+            if gen_train_fps is not None and set(prov["train_fingerprints"]) != gen_train_fps:
+                raise ValueError(
+                    f"run_evaluation: generator {i} ({ckpt if not isinstance(ckpt, Mapping) else 'a loaded dict'}) "
+                    "was trained on other images than generator 0; the real arms train on one generator's images, "
+                    "so every generator of a pool must share them."
+                )
+            gen_train_fps = set(prov["train_fingerprints"])
         leakage["checked"] = True
-        gen_train_fps = set(prov["train_fingerprints"])
+        leakage["num_generators"] = len(generators)
+        if all(not isinstance(c, Mapping) for c in generators):
+            leakage["synthetic_sources"] = check_synthetic_sources(
+                synthetic_items, [file_sha256(c) for c in generators]
+            )
+        else:
+            leakage["synthetic_sources"] = {"verified": False, "reason": "a generator was given as a loaded dict"}
 
     # ---- materialise
     x_tr_all, y_tr_all = materialise(splits["train"], transform, "real train", cfg.progress)

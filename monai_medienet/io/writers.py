@@ -49,7 +49,7 @@ MANIFEST_COLUMNS: tuple[str, ...] = (
 """Fixed manifest columns, in order; extra keyword arguments of ``write`` become further columns."""
 
 _PROVENANCE_COLUMNS = ("guidance_scale", "sampler", "steps", "checkpoint_sha256")
-_INT_COLUMNS = ("label", "seed", "steps", "bit_depth", "batch_index")
+_INT_COLUMNS = ("label", "seed", "steps", "bit_depth", "batch_index", "source")
 _FLOAT_COLUMNS = ("guidance_scale", "clipped_fraction")
 _EXT = {"png": ".png", "nifti": ".nii.gz", "dicom": ".dcm"}
 _SC_STORAGE = "1.2.840.10008.5.1.4.1.1.7"  # Secondary Capture Image Storage
@@ -438,8 +438,9 @@ def read_manifest(path: str | os.PathLike) -> list[dict]:
         path: ``manifest.csv`` or the folder holding it.
 
     Returns:
-        One dict per row; ``label``, ``seed``, ``steps``, ``bit_depth``, ``batch_index`` as int, ``guidance_scale`` and
-        ``clipped_fraction`` as float, empty cells as ``None``; ``path`` as written (relative to the manifest folder).
+        One dict per row; ``label``, ``seed``, ``steps``, ``bit_depth``, ``batch_index``, ``source`` (a pooled
+        manifest's source index) as int, ``guidance_scale`` and ``clipped_fraction`` as float, empty cells as
+        ``None``; ``path`` as written (relative to the manifest folder).
 
     Raises:
         FileNotFoundError: no manifest there.

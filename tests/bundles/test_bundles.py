@@ -12,6 +12,8 @@ from monai.bundle import run as bundle_run
 from monai.bundle import verify_metadata
 from PIL import Image
 
+from monai_medienet.io import pool_manifests
+
 REPO = Path(__file__).resolve().parents[2]
 BUNDLES = REPO / "bundles"
 SCHEMA = BUNDLES / "meta_schema.json"
@@ -138,6 +140,23 @@ def test_smoke_evaluate(bundle, request, tmp_path):
     run_id(bundle, "inference", ["inference.yaml"], out)
     run_id(bundle, "evaluate", ["evaluate.yaml"], out)
     assert (out / "evaluation" / "report.md").is_file()
+    sources = json.loads((out / "evaluation" / "results.json").read_text())["leakage_check"]["synthetic_sources"]
+    assert sources["verified"] and sum(sources["images_per_generator"].values()) == sources["num_images"]
+    if "pneumonia" not in bundle:
+        return
+    # a pooled pool of two generators trained on the same images (training_seed 1 for the second): evaluated only
+    # when both are leakage-checked
+    run_id(bundle, "training", ["train.yaml"], tmp_path / "run2", training_seed=1)
+    run_id(bundle, "inference", ["inference.yaml"], tmp_path / "run2")
+    pool_manifests([out / "synthetic", tmp_path / "run2" / "synthetic"], tmp_path / "pooled", per_class=1)
+    both = [str(d / "checkpoints" / "diffusion.pt") for d in (out, tmp_path / "run2")]
+    pooled = {"synthetic_dir": str(tmp_path / "pooled"), "evaluation_output_dir": str(tmp_path / "eval_pooled")}
+    with pytest.raises(RuntimeError) as err:
+        run_id(bundle, "evaluate", ["evaluate.yaml"], out, **pooled)
+    assert "not leakage-checked" in str(err.value.__cause__)
+    run_id(bundle, "evaluate", ["evaluate.yaml"], out, generator_checkpoint=both, **pooled)
+    leakage = json.loads((tmp_path / "eval_pooled" / "results.json").read_text())["leakage_check"]
+    assert leakage["num_generators"] == 2 and len(leakage["synthetic_sources"]["images_per_generator"]) == 2
     results = json.loads((out / "evaluation" / "results.json").read_text())
     assert results
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from monai_medienet.evaluation import check_generator_leakage, load_generator_provenance
+from monai_medienet.evaluation import check_generator_leakage, check_synthetic_sources, load_generator_provenance
 
 
 def test_no_overlap_passes():
@@ -25,3 +25,20 @@ def test_provenance_from_checkpoint(tmp_path):
     assert prov == {"train_fingerprints": ["a", "b"], "classes": ["normal", "pneumonia"]}
     with pytest.raises(ValueError, match="train_fingerprints"):
         load_generator_provenance({"classes": ["a"]})
+
+
+def test_synthetic_sources_must_be_checked_generators():
+    items = [{"checkpoint_sha256": "a" * 64}] * 3 + [{"checkpoint_sha256": "b" * 64}, {}]
+    out = check_synthetic_sources(items, ["a" * 64, "b" * 64, "c" * 64])
+    assert out == {
+        "verified": True,
+        "num_images": 5,
+        "num_unrecorded": 1,
+        "images_per_generator": {"a" * 64: 3, "b" * 64: 1},
+    }
+    with pytest.raises(
+        ValueError, match=r"1 synthetic image\(s\) come from generator checkpoint\(s\) \{'bbbbbbbbbbbb': 1\}"
+    ):
+        check_synthetic_sources(items, ["a" * 64])
+    # a pool that records no checkpoint cannot be verified, and says so
+    assert check_synthetic_sources([{}, {}], ["a" * 64])["verified"] is False

@@ -135,6 +135,30 @@ def test_leaking_generator_refused():
         run_evaluation(splits, syn, generator_checkpoint={"train_fingerprints": [], "classes": ["a", "b"]})
 
 
+def test_pooled_pool_needs_every_generator_checked(tmp_path):
+    from monai_medienet.data import dataset_fingerprints, file_sha256
+
+    splits, syn = _random_splits()
+    fps = dataset_fingerprints(splits["train"][:10])
+    paths = []
+    for name, fingerprints in (("g0", fps), ("g1", fps), ("other", fps[:8])):
+        paths.append(tmp_path / f"{name}.pt")
+        torch.save({"train_fingerprints": fingerprints, "classes": ["0", "1"], "w": torch.rand(3)}, paths[-1])
+    sha = [file_sha256(p) for p in paths]
+    for i, item in enumerate(syn):  # a pooled pool: half the images from each of two generators
+        item["checkpoint_sha256"] = sha[i % 2]
+    res = run_evaluation(splits, syn, generator_checkpoint=paths[:2], **_fast(arms=["real"], gradcam_images=0))
+    sources = res["leakage_check"]["synthetic_sources"]
+    assert res["leakage_check"]["num_generators"] == 2
+    assert sources["verified"] and sources["images_per_generator"] == {sha[0]: 12, sha[1]: 12}
+    with pytest.raises(ValueError, match=r"12 synthetic image\(s\) come from generator checkpoint\(s\)"):
+        run_evaluation(splits, syn, generator_checkpoint=paths[0], **_fast(arms=["real"]))
+    with pytest.raises(ValueError, match="generator 1 .* was trained on other images than generator 0"):
+        run_evaluation(splits, syn, generator_checkpoint=[paths[0], paths[2]], **_fast(arms=["real"]))
+    with pytest.raises(ValueError, match="must be a path, a loaded checkpoint dict or a list of them, got int"):
+        run_evaluation(splits, syn, generator_checkpoint=3, **_fast(arms=["real"]))
+
+
 def test_syn_arm_needs_synthetic_items():
     splits, _ = _random_splits()
     with pytest.raises(ValueError, match="need synthetic images"):
