@@ -151,7 +151,8 @@ def run_quality(
         checkpoint: diffusion checkpoint, or several scored alike (default: the config's ``diffusion_checkpoint_path``).
         variants: ``sampler:steps:precision[:seed]`` strings; the first is the reference.
         num_per_class: images per class and variant.
-        guidance_scale: classifier-free guidance (default: the config's).
+        guidance_scale: classifier-free guidance (default: the config's); a guidance-distilled checkpoint (bundle run
+            id ``distill_guidance``) is sampled at 1, its distilled scale being built in.
         batch_size: sampling batch.
         classifier_steps: optimisation steps of the feature classifier.
         seed: seed of the feature classifier.
@@ -206,10 +207,13 @@ def run_quality(
         gen = load_diffusion_generator(ckpt, device="cpu")
         if list(gen.classes) != list(source.classes):
             raise ValueError(f"run_quality: checkpoint classes {gen.classes} differ from the data's {source.classes}.")
+        # a guidance-distilled student has its guidance built in: sampled with scale 1 (one forward per step)
+        distilled = gen.checkpoint.get("guidance_distillation")
+        ckpt_guidance = 1.0 if isinstance(distilled, dict) else guidance
         ref_imgs = ref_feat = None
         for variant in specs:
             spec = dict(variant)
-            imgs, seconds = _sample(gen, spec, num_per_class, guidance, batch_size)
+            imgs, seconds = _sample(gen, spec, num_per_class, ckpt_guidance, batch_size)
             labels = torch.arange(num_classes).repeat_interleave(num_per_class)  # _sample's order
             if crop is not None:  # as written to disk (e.g. 28 px MedMNIST) and zero-padded back by the preprocessing
                 imgs = _keep_centre(imgs, [int(c) for c in crop])
@@ -220,6 +224,8 @@ def run_quality(
             f = extract_features(feat, imgs, 64)
             row = {
                 "checkpoint": ckpt,
+                "guidance_scale": ckpt_guidance,
+                "distilled_guidance_scale": distilled.get("guidance_scale") if isinstance(distilled, dict) else None,
                 **spec,
                 "images": int(len(imgs)),
                 "seconds": round(seconds, 2),
@@ -261,7 +267,10 @@ def run_quality(
 
 def _interval_tag(row: dict[str, Any]) -> str:
     gi = row.get("guidance_interval")
-    return f", guided {gi[0]:g}-{gi[1]:g}" if gi else ""
+    tag = f", guided {gi[0]:g}-{gi[1]:g}" if gi else ""
+    if row.get("distilled_guidance_scale") is not None:
+        tag += f", guidance {row['distilled_guidance_scale']:g} distilled (sampled at 1)"
+    return tag
 
 
 def to_markdown(res: dict[str, Any]) -> str:

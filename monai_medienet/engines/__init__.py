@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from .prepare_batch import ClassConditionalDiffusionPrepareBatch
+from .prepare_batch import ClassConditionalDiffusionPrepareBatch, GuidanceDistillationPrepareBatch
 
 __all__ = [
     "ClassConditionalDiffusionPrepareBatch",
+    "GuidanceDistillationPrepareBatch",
 ]
 
 # engines of the training stages (autoencoder stage, mixed precision, diffusion glue, generation)
@@ -25,6 +26,7 @@ from .diffusion import (  # noqa: E402
     load_diffusion_generator,
     resolve_scale_factor,
 )
+from .distillation import check_distillation_data, distillation_student  # noqa: E402
 from .generation import build_near_copy_filter, generate_synthetic, iter_generated_batches  # noqa: E402
 from .runner import run_trainer  # noqa: E402
 from .selection import find_checkpoint_snapshots, select_generator_checkpoint  # noqa: E402
@@ -38,6 +40,8 @@ __all__ += [
     "ReconstructionInferer",
     "autoencoder_val_metrics",
     "build_autoencoder",
+    "check_distillation_data",
+    "distillation_student",
     "kl_divergence",
     "latent_shape_for",
     "load_autoencoder",

@@ -6,6 +6,9 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
+
+from monai_medienet.handlers import atomic_torch_save
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:  # `bench` is a top-level package of the repository, not installed
@@ -64,17 +67,24 @@ def test_markdown_reports_fid_change_relative_to_the_first_row():
     assert "| light.pt | dpmpp_2m | 20 | fp32 | 0 | 5.0 | 2.50x | 10.40 | +4.0 % |" in md2
     md3 = to_markdown({"meta": meta, "rows": [rows[0], {**rows[1], "guidance_interval": [0.1, 0.7]}]})
     assert "| dpmpp_2m, guided 0.1-0.7 | 20 | fp32 |" in md3
+    md4 = to_markdown({"meta": meta, "rows": [rows[0], {**rows[1], "distilled_guidance_scale": 2.0}]})
+    assert "| dpmpp_2m, guidance 2 distilled (sampled at 1) | 20 | fp32 |" in md4
 
 
 @pytest.mark.slow
 def test_quality_end_to_end_on_pneumoniamnist(pneumoniamnist_npz, tiny_diffusion_checkpoint, tmp_path, monkeypatch):
     monkeypatch.setenv("MEDIENET_DATA_DIR", str(pneumoniamnist_npz.parent))
     ckpt = tiny_diffusion_checkpoint(ae_levels=3, image_size=32)  # PneumoniaMNIST 28 px padded to 32
+    # a guidance-distilled copy (as the bundles' distill_guidance run id writes it) is sampled at guidance 1
+    distilled = torch.load(ckpt, weights_only=True)
+    distilled["guidance_distillation"] = {"guidance_scale": 2.0, "teacher_checkpoint_sha256": "t" * 64}
+    distilled_path = atomic_torch_save(distilled, tmp_path / "distilled.pt")
     b = REPO_ROOT / "bundles" / "medienet_pneumoniamnist" / "configs"
     out, md = tmp_path / "q.json", tmp_path / "q.md"
     rc = main(
         [
             "--config_file", str([str(b / "common.yaml"), str(b / "smoke.yaml")]), "--checkpoint", str(ckpt), str(ckpt),
+            str(distilled_path),
             "--variants", "ddim:3:fp32", "ddim:3:fp32:1", "dpmpp_2m:2:fast", "dpmpp_2m@linspace:2:fp32",
             "--num_per_class", "3",
             "--classifier_steps", "2", "--threads", "1", "--out", str(out), "--markdown", str(md),
@@ -87,7 +97,10 @@ def test_quality_end_to_end_on_pneumoniamnist(pneumoniamnist_npz, tiny_diffusion
     import json
 
     res = json.loads(out.read_text())
-    assert [r["images"] for r in res["rows"]] == [6] * 8  # 4 variants x 2 checkpoints
+    assert [r["images"] for r in res["rows"]] == [6] * 12  # 4 variants x 3 checkpoints
+    assert [r["guidance_scale"] for r in res["rows"]] == [2.0] * 8 + [1.0] * 4
+    assert [r["distilled_guidance_scale"] for r in res["rows"]] == [None] * 8 + [2.0] * 4
+    assert "guidance 2 distilled (sampled at 1)" in text
     assert res["rows"][3]["timestep_spacing"] == "linspace"
     assert res["rows"][1]["mean_abs_pixel_diff_vs_reference"] > 0  # another noise seed gives other images
     # the second checkpoint (the same file) starts its own reference and reproduces the first one's images

@@ -20,7 +20,7 @@ SCHEMA = BUNDLES / "meta_schema.json"
 NAMES = ["medienet_pneumoniamnist", "medienet_chest_xray"]
 pytestmark = pytest.mark.filterwarnings("ignore:parsing config_file")
 
-SHARED = ["train.yaml", "inference.yaml", "evaluate.yaml", "multi_gpu_train.yaml", "logging.conf"]
+SHARED = ["train.yaml", "inference.yaml", "evaluate.yaml", "multi_gpu_train.yaml", "distill.yaml", "logging.conf"]
 
 
 def configs(bundle: str, *names: str) -> list[str]:
@@ -129,6 +129,34 @@ def test_smoke_training_and_inference(bundle, classes, data_fixture, out_size, r
     # a finished stage is not trained again on a second call (resume=True): it is skipped
     run_id(bundle, "train_autoencoder", ["train.yaml"], out)
     assert "already complete" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bundle", NAMES)
+def test_smoke_distill_guidance(bundle, request, tmp_path):
+    request.getfixturevalue("pneumoniamnist_npz" if "pneumonia" in bundle else "chest_xray_dir")
+    out = tmp_path / "run"
+    run_id(bundle, "training", ["train.yaml"], out)
+    run_id(bundle, "distill_guidance", ["train.yaml", "distill.yaml"], out)
+    distilled = out / "checkpoints" / "diffusion_distilled.pt"
+    teacher = torch.load(out / "checkpoints" / "diffusion.pt", map_location="cpu", weights_only=True)
+    student = torch.load(distilled, map_location="cpu", weights_only=True)
+    assert student["guidance_distillation"]["guidance_scale"] == 2.0
+    assert student["train_fingerprints"] == teacher["train_fingerprints"]
+    assert student["scale_factor"] == teacher["scale_factor"]
+    assert student["engine"]["iteration"] > 0
+    key = next(k for k in teacher["state"]["network"] if "conv" in k and k.endswith("weight"))
+    assert not torch.equal(student["state"]["network"][key], teacher["state"]["ema"][key])  # trained from the EMA
+    assert (out / "distill_summary.json").is_file() and list((out / "samples_distilled").glob("*.png"))
+    run_id(
+        bundle, "inference", ["inference.yaml"], out, inference_checkpoint=str(distilled), guidance_scale=1.0,
+        inference_output_dir=str(out / "synthetic_distilled"),
+    )  # fmt: skip
+    assert len((out / "synthetic_distilled" / "manifest.csv").read_text().splitlines()) == 1 + 2 * 2
+    # the student must learn from the teacher's own training images
+    with pytest.raises(RuntimeError) as err:
+        run_id(bundle, "distill_guidance", ["train.yaml", "distill.yaml"], out, seed=1, resume=False)
+    assert "not the teacher's training set" in str(err.value.__cause__)
 
 
 @pytest.mark.slow
