@@ -986,6 +986,8 @@ def _fidelity(
             "extractor": "penultimate layer of the real-only classifier (first seed)",
             "fid_synthetic_vs_test": frechet_distance_from_features(f_sy, f_te, cfg.fid_method),
             "fid_val_vs_test_reference": frechet_distance_from_features(f_va, f_te, cfg.fid_method),
+            # against the validation split: a realism figure that may be used to choose between generators
+            "fid_synthetic_vs_val": frechet_distance_from_features(f_sy, f_va, cfg.fid_method),
             "precision_recall_synthetic_vs_test": precision_recall(f_te, f_sy, k=cfg.pr_k),
             "precision_recall_val_vs_test_reference": precision_recall(f_te, f_va, k=cfg.pr_k),
             "feature_dim": int(f_sy.shape[1]),

@@ -416,6 +416,7 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
                 "| in-domain | synthetic vs test | real val vs test (reference) |",
                 "|---|---|---|",
                 f"| FID | {_fmt(dom['fid_synthetic_vs_test'], 3)} | {_fmt(dom['fid_val_vs_test_reference'], 3)} |",
+                f"| FID vs the validation split | {_fmt(dom.get('fid_synthetic_vs_val'), 3)} | — |",
                 f"| precision | {_fmt(ps['precision'])} | {_fmt(pr['precision'])} |",
                 f"| recall | {_fmt(ps['recall'])} | {_fmt(pr['recall'])} |",
             ]

@@ -159,6 +159,16 @@ def test_pooled_pool_needs_every_generator_checked(tmp_path):
         run_evaluation(splits, syn, generator_checkpoint=3, **_fast(arms=["real"]))
 
 
+def test_in_domain_fid_against_the_validation_split(tmp_path):
+    # a "synthetic" set that is the validation split itself: FID vs val ~ 0, FID vs test not
+    splits, _ = _random_splits()
+    syn = [dict(it) for it in splits["val"]]
+    res = run_evaluation(splits, syn, output_dir=tmp_path, **_fast(arms=["real"], gradcam_images=0))
+    dom = res["fidelity"]["in_domain"]
+    assert abs(dom["fid_synthetic_vs_val"]) < 1e-3 < dom["fid_synthetic_vs_test"]
+    assert "| FID vs the validation split |" in (tmp_path / "report.md").read_text()
+
+
 def test_syn_arm_needs_synthetic_items():
     splits, _ = _random_splits()
     with pytest.raises(ValueError, match="need synthetic images"):
