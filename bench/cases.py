@@ -93,6 +93,10 @@ def make_sampler(profile: dict[str, Any], pipeline: str, image_size: int) -> tup
         ``medienet_default``: ``MedIENetUNet`` + ``ClassConditionalLatentDiffusionInferer`` + DDIM + CFG, fp32.
         ``medienet_fast``: as default but DPM-Solver++ and, with native bf16, bf16 weights cast once (fp32 without).
         ``medienet_fast_compile``: the fast path plus ``torch.compile`` with inductor weight freezing.
+        ``medienet_distilled`` / ``medienet_distilled_compile``: the fast path (/ compiled) at guidance scale 1, the
+        sampling cost of a guidance-distilled student (bundle run id ``distill_guidance``: same network, one forward
+        per step instead of one on the doubled ``[cond; null]`` batch). Speed only: whether a student keeps the
+        teacher's quality is measured on a trained model with ``bench.quality``.
     """
     n = profile["num_images"]
     ae = build_autoencoder(profile)
@@ -119,14 +123,17 @@ def make_sampler(profile: dict[str, Any], pipeline: str, image_size: int) -> tup
 
     unet = build_unet(profile, "medienet").eval()
     info["unet_params"] = count_parameters(unet)
-    cfg_batch = n if profile["guidance_scale"] == 1.0 else 2 * n  # CFG: one forward on [cond; null]
+    distilled = pipeline.startswith("medienet_distilled")
+    guidance = 1.0 if distilled else profile["guidance_scale"]
+    info["guidance_scale"] = guidance
+    cfg_batch = n if guidance == 1.0 else 2 * n  # CFG: one forward on [cond; null]
     info["unet_flops_per_step"] = _count_flops(unet, "medienet", shape, cfg_batch)
     labels = torch.arange(n) % profile["num_classes"]
-    fast = pipeline.startswith("medienet_fast")
+    fast = pipeline.startswith(("medienet_fast", "medienet_distilled"))
     fast_dt = DTYPES[fast_dtype_name()]
     dtype = fast_dt if fast and fast_dt != torch.float32 else None
     info["dtype"] = fast_dtype_name() if fast else "fp32"
-    if pipeline == "medienet_fast_compile":
+    if pipeline.endswith("_compile"):
         from monai_medienet.utils.fast import prepare_for_inference
 
         unet = prepare_for_inference(unet, dtype=fast_dt, compile=True, freeze=True, cache_dir=_compile_cache_dir())
@@ -143,7 +150,7 @@ def make_sampler(profile: dict[str, Any], pipeline: str, image_size: int) -> tup
             unet,
             labels,
             latent_shape=shape[1:],
-            guidance_scale=profile["guidance_scale"],
+            guidance_scale=guidance,
             num_inference_steps=steps,
             generator=torch.Generator().manual_seed(0),
             dtype=dtype,

@@ -56,9 +56,9 @@ def plan(
     med = medienet_available()
     rep: list[dict] = [{"case": "matmul_peak", "params": {"dtype": d}} for d in ("fp32", "bf16")]
     for size in sizes:
-        pipes = ["monai_ref"] + (["medienet_default", "medienet_fast"] if med else [])
+        pipes = ["monai_ref"] + (["medienet_default", "medienet_fast", "medienet_distilled"] if med else [])
         if med and compile and size == big:  # one compiled shape: each shape costs minutes of compilation
-            pipes.append("medienet_fast_compile")
+            pipes += ["medienet_fast_compile", "medienet_distilled_compile"]
         rep += [{"case": "sample", "params": {"pipeline": p, "image_size": size}} for p in pipes]
     train_pipes = ["monai_ref", "monai_fast"] + (["medienet_default", "medienet_fast"] if med else [])
     rep += [{"case": "train", "params": {"pipeline": p, "image_size": big}} for p in train_pipes]
@@ -269,7 +269,13 @@ def derived(results: list[dict]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in sorted(keys):
         if key.startswith("sample[") and "pipeline=monai_ref" in key:
-            for pipe in ("medienet_default", "medienet_fast", "medienet_fast_compile"):
+            for pipe in (
+                "medienet_default",
+                "medienet_fast",
+                "medienet_fast_compile",
+                "medienet_distilled",
+                "medienet_distilled_compile",
+            ):
                 other = key.replace("pipeline=monai_ref", f"pipeline={pipe}")
                 if other in keys:
                     size = key.split("image_size=")[1].split(",")[0]

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:  # `bench` is a top-level package of the repository, not installed
@@ -43,7 +44,7 @@ def test_plan_pairs_reference_and_medienet_cases():
     keys = [case_key(s) for s in rep]
     assert len(keys) == len(set(keys))
     for size in (32, 64):
-        for pipe in ("monai_ref", "medienet_default", "medienet_fast"):
+        for pipe in ("monai_ref", "medienet_default", "medienet_fast", "medienet_distilled"):
             assert f"sample[image_size={size},pipeline={pipe}]" in keys
     assert "train[image_size=64,pipeline=monai_ref]" in keys and "train[image_size=64,pipeline=medienet_fast]" in keys
     assert "matmul_peak[dtype=bf16]" in keys and "matmul_peak[dtype=fp32]" in keys
@@ -55,6 +56,7 @@ def test_plan_pairs_reference_and_medienet_cases():
             assert f"classifier[dtype={d},image_size=64,name={n}]" in keys
     rep_c, _ = plan("full", compile=True, native_bf16=True)
     assert any("medienet_fast_compile" in case_key(s) for s in rep_c)
+    assert "sample[image_size=64,pipeline=medienet_distilled_compile]" in [case_key(s) for s in rep_c]
     sub, _ = plan("full", compile=True, only=["fast_compile", "compile=True"], native_bf16=True)
     assert [case_key(s) for s in sub] == [
         "sample[image_size=64,pipeline=medienet_fast_compile]",
@@ -172,6 +174,18 @@ def test_plan_without_native_bf16_runs_fp32_only_but_measures_the_bf16_peak():
     assert "forward[dtype=fp32,image_size=64,kind=medienet_light]" in keys
 
 
+def test_distilled_pipeline_samples_at_guidance_one_with_half_the_network_work():
+    from bench.cases import make_sampler
+    from bench.config import QUICK
+
+    _, fast = make_sampler(QUICK, "medienet_fast", 32)
+    run, distilled = make_sampler(QUICK, "medienet_distilled", 32)
+    assert fast["guidance_scale"] == QUICK["guidance_scale"] != 1.0 and distilled["guidance_scale"] == 1.0
+    assert distilled["unet_flops_per_step"] * 2 == fast["unet_flops_per_step"]
+    assert distilled["dtype"] == fast["dtype"] and distilled["steps"] == fast["steps"]
+    assert torch.isfinite(run(2)).all()
+
+
 def test_cli_parser():
     args = build_parser().parse_args(["--quick", "--out", "x.json", "--only", "sample", "train"])
     assert args.quick and args.out == "x.json" and args.only == ["sample", "train"] and not args.compile
@@ -206,6 +220,7 @@ def test_quick_benchmark_runs_and_writes_json(tmp_path):
     assert all(r["result"]["output_shape"] == [2, 1, 32, 32] for r in samples)
     if report["meta"]["medienet_available"]:
         assert any(k.startswith("sampling_speedup[medienet_fast") for k in report["summary"]["derived"])
+        assert any(k.startswith("sampling_speedup[medienet_distilled") for k in report["summary"]["derived"])
     assert "### Sampling" in md.read_text()
 
 
