@@ -437,7 +437,7 @@ def run_evaluation(
             (the generators of a pooled pool, :func:`monai_medienet.io.pool_manifests`, all trained on the same
             images); evaluation is refused (``ValueError``) when their training images intersect the val/test images,
             when the generators were trained on different images, or when a synthetic item records a
-            ``checkpoint_sha256`` that is none of the given checkpoint files'.
+            ``checkpoint_sha256`` that matches none of the given checkpoint files.
         augmentation: ``seed -> dict transform`` factory for the ``aug`` arms (default: classic augmentation from
             ``monai_medienet.transforms.classic_augmentation`` with the config's settings).
         classes: class names (default ``real.classes`` or ``"0", "1", ...``).

@@ -42,6 +42,21 @@ def _fmt(v: Any, nd: int = 3) -> str:
     return "n/a" if v is None or (isinstance(v, float) and not math.isfinite(v)) else f"{v:.{nd}f}"
 
 
+def _sources_text(leakage: dict) -> str:
+    """How many generators were checked and whether every synthetic image came from one of them."""
+    src = leakage.get("synthetic_sources")
+    if not src:
+        return ""
+    n = leakage.get("num_generators", 1)
+    text = f" ({n} generator{'s' if n > 1 else ''}"
+    if src.get("verified"):
+        per = src.get("images_per_generator", {})
+        text += f"; every synthetic image recorded as drawn by one of them: {', '.join(str(v) for v in per.values())})"
+    else:
+        text += f"; synthetic sources not verified: {src.get('reason', 'no checkpoint_sha256 recorded')})"
+    return text
+
+
 def _pretrain_text(results: Mapping) -> str:
     """The extra budget of ``pretrain`` arms, for the settings paragraph ("" without such arms)."""
     parts = []
@@ -279,6 +294,7 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
         f"{s['intensity_jitter']}, flip axes {s['flip_axes'] or 'none'}.",
         "Leakage check: "
         + ("passed" if results["leakage_check"].get("checked") else "not run (no generator checkpoint)")
+        + _sources_text(results["leakage_check"])
         + ".",
         "",
         f"## Test metrics per arm (mean over seeds, {conf}% bootstrap CI)",

@@ -147,10 +147,14 @@ def test_pooled_pool_needs_every_generator_checked(tmp_path):
     sha = [file_sha256(p) for p in paths]
     for i, item in enumerate(syn):  # a pooled pool: half the images from each of two generators
         item["checkpoint_sha256"] = sha[i % 2]
-    res = run_evaluation(splits, syn, generator_checkpoint=paths[:2], **_fast(arms=["real"], gradcam_images=0))
+    res = run_evaluation(
+        splits, syn, output_dir=tmp_path, generator_checkpoint=paths[:2], **_fast(arms=["real"], gradcam_images=0)
+    )
     sources = res["leakage_check"]["synthetic_sources"]
     assert res["leakage_check"]["num_generators"] == 2
     assert sources["verified"] and sources["images_per_generator"] == {sha[0]: 12, sha[1]: 12}
+    report = (tmp_path / "report.md").read_text()
+    assert "passed (2 generators; every synthetic image recorded as drawn by one of them: 12, 12)" in report
     with pytest.raises(ValueError, match=r"12 synthetic image\(s\) come from generator checkpoint\(s\)"):
         run_evaluation(splits, syn, generator_checkpoint=paths[0], **_fast(arms=["real"]))
     with pytest.raises(ValueError, match="generator 1 .* was trained on other images than generator 0"):
