@@ -131,12 +131,18 @@ def test_smoke_training_and_inference(bundle, classes, data_fixture, out_size, r
     assert "already complete" in capsys.readouterr().out
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("bundle", NAMES)
-def test_smoke_distill_guidance(bundle, request, tmp_path):
+def _trained_smoke_run(bundle: str, request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """The bundle's real data (skipped when absent) and a smoke `training` run in ``tmp_path / "run"``."""
     request.getfixturevalue("pneumoniamnist_npz" if "pneumonia" in bundle else "chest_xray_dir")
     out = tmp_path / "run"
     run_id(bundle, "training", ["train.yaml"], out)
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bundle", NAMES)
+def test_smoke_distill_guidance(bundle, request, tmp_path):
+    out = _trained_smoke_run(bundle, request, tmp_path)
     run_id(bundle, "distill_guidance", ["train.yaml", "distill.yaml"], out)
     distilled = out / "checkpoints" / "diffusion_distilled.pt"
     teacher = torch.load(out / "checkpoints" / "diffusion.pt", map_location="cpu", weights_only=True)
@@ -162,9 +168,7 @@ def test_smoke_distill_guidance(bundle, request, tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("bundle", NAMES)
 def test_smoke_evaluate(bundle, request, tmp_path):
-    request.getfixturevalue("pneumoniamnist_npz" if "pneumonia" in bundle else "chest_xray_dir")
-    out = tmp_path / "run"
-    run_id(bundle, "training", ["train.yaml"], out)
+    out = _trained_smoke_run(bundle, request, tmp_path)
     run_id(bundle, "inference", ["inference.yaml"], out)
     run_id(bundle, "evaluate", ["evaluate.yaml"], out)
     assert (out / "evaluation" / "report.md").is_file()
