@@ -44,8 +44,9 @@ def pool_manifests(
         manifests: two or more manifests written by :class:`~monai_medienet.io.SyntheticImageWriter` (the CSV or its
             folder). All must share the class names of their ``manifest.json``.
         output_dir: folder for the pooled ``manifest.csv`` and ``manifest.json`` (created; holds no images).
-        per_class: images per class taken from each source; ``None`` takes them all. A source with fewer images of
-            a class than ``per_class`` is an error (the pool would not be balanced across sources).
+        per_class: images per class taken from each source; ``None`` takes them all (also from a pool that holds
+            some classes only). A source with fewer images of a class than ``per_class`` is an error (the pool would
+            not be balanced across sources).
         overwrite: replace an existing pooled manifest in ``output_dir``.
 
     Returns:
@@ -94,11 +95,9 @@ def pool_manifests(
             image = Path(rec["path"])
             image = image if image.is_absolute() else csv_path.parent / image
             kept.append({**rec, "path": os.path.relpath(image, out_dir), "source": index})
-        short = {classes[c]: taken.get(c, 0) for c in range(len(classes)) if taken.get(c, 0) < (per_class or 1)}
+        short = {classes[c]: taken.get(c, 0) for c in range(len(classes)) if taken.get(c, 0) < (per_class or 0)}
         if short:
-            raise ValueError(
-                f"pool_manifests: {csv_path} has fewer than {per_class or 1} image(s) of class(es) {short}."
-            )
+            raise ValueError(f"pool_manifests: {csv_path} has fewer than {per_class} image(s) of class(es) {short}.")
         rows.extend(kept)
         sources.append(
             {

@@ -77,6 +77,11 @@ def test_pool_errors(tmp_path):
         pool_manifests([a, b], out, per_class=2)
     (tmp_path / "d").mkdir()
     (tmp_path / "d" / "manifest.csv").write_text("path,label\n")
+    # without per_class every image is taken, also from a pool of one class only
+    one_class = tmp_path / "one_class"
+    with SyntheticImageWriter(one_class, CLASSES, provenance={"checkpoint_sha256": "d" * 64}) as writer:
+        writer.write(torch.rand(1, 8, 8), 1, seed=0)
+    assert [r["label"] for r in read_manifest(pool_manifests([a, one_class], tmp_path / "all"))] == [0, 0, 1, 1, 1]
     with pytest.raises(FileNotFoundError, match="manifest.json"):
         pool_manifests([a, tmp_path / "d"], out)
     assert not out.exists()  # nothing written by a refused call
