@@ -208,8 +208,7 @@ def run_quality(
         if list(gen.classes) != list(source.classes):
             raise ValueError(f"run_quality: checkpoint classes {gen.classes} differ from the data's {source.classes}.")
         # a guidance-distilled student has its guidance built in: sampled with scale 1 (one forward per step)
-        distilled = gen.checkpoint.get("guidance_distillation")
-        ckpt_guidance = 1.0 if isinstance(distilled, dict) else guidance
+        ckpt_guidance = 1.0 if gen.distilled_guidance_scale is not None else guidance
         ref_imgs = ref_feat = None
         for variant in specs:
             spec = dict(variant)
@@ -225,7 +224,7 @@ def run_quality(
             row = {
                 "checkpoint": ckpt,
                 "guidance_scale": ckpt_guidance,
-                "distilled_guidance_scale": distilled.get("guidance_scale") if isinstance(distilled, dict) else None,
+                "distilled_guidance_scale": gen.distilled_guidance_scale,
                 **spec,
                 "images": int(len(imgs)),
                 "seconds": round(seconds, 2),

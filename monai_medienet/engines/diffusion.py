@@ -9,7 +9,7 @@ the small functions around it that configs call.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -126,6 +126,13 @@ class DiffusionGenerator:
     scale_factor: float
     scheduler_config: dict[str, Any]
     checkpoint: dict[str, Any]
+
+    @property
+    def distilled_guidance_scale(self) -> float | None:
+        """The guidance scale distilled into this network (bundle run id ``distill_guidance``), else ``None``: a
+        distilled student is sampled with ``guidance_scale=1``."""
+        distilled = self.checkpoint.get("guidance_distillation")
+        return float(distilled["guidance_scale"]) if isinstance(distilled, Mapping) else None
 
     def make_sampler(self, name: str = "dpmpp_2m") -> Any:
         """A sampler on the training noise schedule (``"ddpm"``, ``"ddim"``, ``"dpmpp_2m"``, ``"dpmpp_1"``)."""

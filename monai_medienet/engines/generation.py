@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -101,10 +101,9 @@ def generate_synthetic(
     interval = check_guidance_interval(guidance_interval, "generate_synthetic")  # before the checkpoint is loaded
     dev = resolve_device(device)
     gen = load_diffusion_generator(checkpoint, device=dev, use_ema=use_ema)
-    distilled = gen.checkpoint.get("guidance_distillation")
-    if isinstance(distilled, Mapping) and guidance_scale != 1.0:
+    if gen.distilled_guidance_scale is not None and guidance_scale != 1.0:
         warnings.warn(
-            f"generate_synthetic: {checkpoint} has guidance scale {distilled.get('guidance_scale')} distilled into "
+            f"generate_synthetic: {checkpoint} has guidance scale {gen.distilled_guidance_scale} distilled into "
             f"it; sampling it with guidance_scale={guidance_scale} guides twice (use guidance_scale=1.0).",
             stacklevel=2,
         )

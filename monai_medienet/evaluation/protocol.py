@@ -489,14 +489,16 @@ def run_evaluation(
                 raise ValueError(
                     f"run_evaluation: generator classes {prov['classes']} differ from the real data's {class_names}."
                 )
-            leakage = check_generator_leakage(prov["train_fingerprints"], fps_val, fps_test)
-            if gen_train_fps is not None and set(prov["train_fingerprints"]) != gen_train_fps:
+            fps = set(prov["train_fingerprints"])
+            if gen_train_fps is None:  # the others must share these images, so one leakage check covers them all
+                leakage = check_generator_leakage(fps, fps_val, fps_test)
+                gen_train_fps = fps
+            elif fps != gen_train_fps:
                 raise ValueError(
                     f"run_evaluation: generator {i} ({ckpt if not isinstance(ckpt, Mapping) else 'a loaded dict'}) "
                     "was trained on other images than generator 0; the real arms train on one generator's images, "
                     "so every generator of a pool must share them."
                 )
-            gen_train_fps = set(prov["train_fingerprints"])
         leakage["checked"] = True
         leakage["num_generators"] = len(generators)
         if all(not isinstance(c, Mapping) for c in generators):
