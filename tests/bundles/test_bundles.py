@@ -112,6 +112,13 @@ def test_smoke_training_and_inference(bundle, classes, data_fixture, out_size, r
     rows = (out / "screened" / "manifest.csv").read_text().splitlines()[1:]
     assert screen["threshold"] > 0 and screen["percentile"] == 5.0
     assert len(rows) + sum(screen["missing_per_class"].values()) == 2 * len(classes)
+    # the same screen for a pool written without it (run id `screen`: a filtered manifest, no image copied)
+    run_id(bundle, "screen", ["inference.yaml"], out)
+    screened = json.loads((out / "synthetic_screened" / "near_copies.json").read_text())
+    assert screened["num_images"] == 2 * len(classes) and screened["threshold"] == pytest.approx(screen["threshold"])
+    kept = (out / "synthetic_screened" / "manifest.csv").read_text().splitlines()[1:]
+    assert len(kept) == 2 * len(classes) - screened["num_dropped"]
+    assert not list((out / "synthetic_screened").rglob("*.png"))
     # one snapshot per epoch was kept; select_checkpoint scores both against the validation images
     run_id(bundle, "select_checkpoint", ["inference.yaml"], out, selection_num_per_class=4, selection_min_per_cell=2)
     selection = json.loads((out / "checkpoint_selection" / "checkpoint_selection.json").read_text())
@@ -125,7 +132,7 @@ def test_smoke_training_and_inference(bundle, classes, data_fixture, out_size, r
     assert Image.open(first).size == out_size
     printed = capsys.readouterr().out
     assert "autoencoder stage finished" in printed and "diffusion stage finished" in printed
-    assert "inference finished" in printed and "checkpoint selection" in printed
+    assert "inference finished" in printed and "checkpoint selection" in printed and "near copies dropped" in printed
     # a finished stage is not trained again on a second call (resume=True): it is skipped
     run_id(bundle, "train_autoencoder", ["train.yaml"], out)
     assert "already complete" in capsys.readouterr().out

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from monai_medienet.data import manifest_source
-from monai_medienet.io import SyntheticImageWriter, pool_manifests, read_manifest
+from monai_medienet.io import SyntheticImageWriter, filter_manifest, pool_manifests, read_manifest
 from monai_medienet.io.__main__ import main
 
 CLASSES = ["normal", "pneumonia"]
@@ -85,3 +85,37 @@ def test_pool_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="manifest.json"):
         pool_manifests([a, tmp_path / "d"], out)
     assert not out.exists()  # nothing written by a refused call
+
+
+def test_filter_manifest_keeps_the_marked_rows_without_copying(tmp_path):
+    a = _write_pool(tmp_path / "gen_a" / "pool", "a" * 64, 3)
+    keep = [True, False, True, False, False, True]
+    out = filter_manifest(a, tmp_path / "kept", keep, provenance={"why": "test"})
+    rows = read_manifest(out)
+    assert [(r["label"], r["seed"]) for r in rows] == [(0, 0), (0, 2), (1, 2)]
+    assert not any(p.suffix == ".png" for p in (tmp_path / "kept").rglob("*"))
+    source_items = manifest_source(a / "manifest.csv").splits["train"]
+    assert [it["image"] for it in manifest_source(out).splits["train"]] == [source_items[i]["image"] for i in (0, 2, 5)]
+    sidecar = json.loads((tmp_path / "kept" / "manifest.json").read_text())
+    assert sidecar["classes"] == CLASSES and sidecar["num_images"] == 3
+    assert sidecar["provenance"]["filtered"] == {"why": "test"}
+    assert sidecar["provenance"]["num_source_images"] == 6
+    assert sidecar["provenance"]["source"]["checkpoint_sha256"] == "a" * 64
+    # a filtered pool pools like any other; its rows keep their generator's sha
+    pooled = pool_manifests([out, _write_pool(tmp_path / "b", "b" * 64, 1)], tmp_path / "pooled")
+    assert [r["checkpoint_sha256"][0] for r in read_manifest(pooled)] == ["a"] * 3 + ["b"] * 2
+
+
+def test_filter_manifest_errors(tmp_path):
+    a = _write_pool(tmp_path / "a", "a" * 64, 1)
+    with pytest.raises(ValueError, match="keep has 3 entries, .* has 2 rows"):
+        filter_manifest(a, tmp_path / "out", [True] * 3)
+    with pytest.raises(ValueError, match="is the source's folder"):
+        filter_manifest(a, a, [True, True])
+    filter_manifest(a, tmp_path / "out", [True, True])
+    with pytest.raises(ValueError, match="exists; pass overwrite=True"):
+        filter_manifest(a, tmp_path / "out", [True, False])
+    assert len(read_manifest(filter_manifest(a, tmp_path / "out", [True, False], overwrite=True))) == 1
+    (a / "manifest.json").unlink()
+    with pytest.raises(FileNotFoundError, match="manifest.json"):
+        filter_manifest(a, tmp_path / "out2", [True, True])

@@ -1,0 +1,119 @@
+"""Screen an already written synthetic pool for near copies of the generator's training images.
+
+``generate_synthetic(..., near_copy_filter=...)`` screens images before they are written; this module applies the same
+:class:`~monai_medienet.metrics.NearCopyFilter` to a pool that exists already (drawn without the screen, or pooled
+from several generators trained on the same images) and writes a manifest of the images that pass. No image is copied
+or deleted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .generation import center_crop
+
+if TYPE_CHECKING:
+    from monai_medienet.metrics import NearCopyFilter
+
+__all__ = ["screen_synthetic"]
+
+
+def screen_synthetic(
+    pool: str | os.PathLike,
+    output_dir: str | os.PathLike,
+    near_copy_filter: NearCopyFilter,
+    transform: Callable,
+    crop_size: Sequence[int] | None = None,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Drop the near copies of a written pool: ``output_dir/manifest.csv`` lists the images that pass the screen.
+
+    Every image of ``pool`` goes through ``transform`` (the training preprocessing, as in
+    :func:`~monai_medienet.engines.build_near_copy_filter`) and, with ``crop_size``, is centre-cropped like the
+    filter's images; images whose nearest training image is closer than the filter's threshold (or exact copies) are
+    left out of the new manifest and listed in ``output_dir/near_copies.json``.
+
+    Args:
+        pool: a synthetic pool folder or its ``manifest.csv`` (written by ``generate_synthetic`` or
+            :func:`~monai_medienet.io.pool_manifests`). Every image must come from a generator trained on the
+            filter's training images (a pooled pool's generators share them; ``evaluate`` enforces it).
+        output_dir: folder for the screened ``manifest.csv``, ``manifest.json`` and ``near_copies.json``.
+        near_copy_filter: built from the generator's training images and held-out real images
+            (:func:`~monai_medienet.engines.build_near_copy_filter`).
+        transform: deterministic dict transform to ``(C, H, W)`` in ``[0, 1]``.
+        crop_size: the crop the filter's images were given (the bundle's ``output_crop_size``); ``None``: no crop.
+        overwrite: replace an existing screened manifest.
+        progress: progress bar while loading.
+
+    Returns:
+        Summary: ``manifest`` (path), ``num_images``, ``num_dropped``, ``dropped_per_class`` (class name → count),
+        ``fraction_dropped``, ``threshold``, ``percentile``, ``nn_distance_median``.
+
+    Raises:
+        ValueError: an empty pool, images whose shape differs from the filter's, or the errors of
+            :func:`~monai_medienet.io.filter_manifest`.
+        FileNotFoundError: no manifest (or its sidecar) at ``pool``.
+    """
+    from monai_medienet.data import materialise
+    from monai_medienet.io import filter_manifest, read_manifest
+
+    csv_path = Path(pool).expanduser()
+    csv_path = csv_path / "manifest.csv" if csv_path.is_dir() else csv_path
+    records = read_manifest(csv_path)
+    if not records:
+        raise ValueError(f"screen_synthetic: {csv_path} lists no images.")
+    items = [
+        {"image": str(p if (p := Path(r["path"])).is_absolute() else csv_path.parent / p), "label": int(r["label"])}
+        for r in records
+    ]
+    images = materialise(items, transform, "near-copy screen: synthetic", progress)[0]
+    if crop_size is not None:
+        images = center_crop(images, crop_size)
+    distance, nearest = near_copy_filter.nearest(images)
+    flagged = near_copy_filter.is_near_copy(distance)
+    settings = {
+        "threshold": near_copy_filter.threshold,
+        "percentile": near_copy_filter.percentile,
+        "space": "pixel",
+        "crop_size": None if crop_size is None else [int(c) for c in crop_size],
+    }
+    out_csv = filter_manifest(
+        csv_path, output_dir, ~flagged, provenance={"near_copy_screen": settings}, overwrite=overwrite
+    )
+    classes = json.loads((out_csv.parent / "manifest.json").read_text())["classes"]
+    labels = np.array([int(r["label"]) for r in records])
+    dropped = [
+        {
+            "path": records[i]["path"],
+            "label": int(labels[i]),
+            "seed": records[i].get("seed"),
+            "checkpoint_sha256": records[i].get("checkpoint_sha256"),
+            "distance": float(distance[i]),
+            "nearest_train_index": int(nearest[i]),
+        }
+        for i in np.flatnonzero(flagged)
+    ]
+    summary = {
+        "manifest": str(out_csv),
+        "source": str(csv_path.resolve()),
+        "num_images": len(records),
+        "num_dropped": len(dropped),
+        "fraction_dropped": len(dropped) / len(records),
+        "dropped_per_class": {name: int(np.sum(flagged & (labels == c))) for c, name in enumerate(classes)},
+        "nn_distance_median": float(np.median(distance)),
+        **settings,
+    }
+    Path(out_csv.parent, "near_copies.json").write_text(json.dumps({**summary, "dropped": dropped}, indent=2))
+    print(
+        f"screened {len(records)} images of {csv_path}: {len(dropped)} near copies dropped "
+        f"{summary['dropped_per_class']} (threshold {near_copy_filter.threshold:.4g}, "
+        f"{near_copy_filter.percentile:g}th percentile of held-out) -> {out_csv}"
+    )
+    return summary

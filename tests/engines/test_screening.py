@@ -1,0 +1,79 @@
+"""screen_synthetic: the near-copy screen applied to a pool that is written already."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from monai_medienet.data import manifest_source
+from monai_medienet.engines import build_near_copy_filter, screen_synthetic
+from monai_medienet.io import SyntheticImageWriter, read_manifest
+from monai_medienet.transforms import image_preprocessing
+
+CLASSES = ["normal", "pneumonia"]
+
+
+def _write(folder, images, labels, sha="a" * 64):
+    with SyntheticImageWriter(folder, CLASSES, provenance={"checkpoint_sha256": sha}) as writer:
+        for seed, (image, label) in enumerate(zip(images, labels, strict=True)):
+            writer.write(image, label, seed=seed)
+    return manifest_source(folder / "manifest.csv").splits["train"]
+
+
+@pytest.fixture
+def setting(tmp_path):
+    g = torch.Generator().manual_seed(0)
+    train = torch.rand(6, 1, 8, 8, generator=g)
+    # held-out images sit ~0.8 from a training image, new draws ~3: only copies fall under the threshold
+    heldout = (train + 0.1 * torch.randn(6, 1, 8, 8, generator=g)).clamp(0, 1)
+    fresh = torch.rand(4, 1, 8, 8, generator=g)
+    # the pool: images 1 and 4 are the generator's training images 1 and 4, the others new draws
+    pool = torch.stack([fresh[0], train[1], fresh[1], fresh[2], train[4], fresh[3]])
+    transform = image_preprocessing(image_size=(8, 8), channels=1, intensity="dtype", resize_mode="pad")
+    train_items = _write(tmp_path / "train", train, [0, 0, 0, 1, 1, 1])
+    heldout_items = _write(tmp_path / "heldout", heldout, [0, 0, 0, 1, 1, 1])
+    _write(tmp_path / "pool", pool, [0, 0, 0, 1, 1, 1])
+    return tmp_path, train_items, heldout_items, transform
+
+
+def test_screen_drops_the_copied_training_images_only(setting):
+    tmp_path, train_items, heldout_items, transform = setting
+    screen = build_near_copy_filter(train_items, heldout_items, transform, progress=False)
+    out = screen_synthetic(tmp_path / "pool", tmp_path / "screened", screen, transform, progress=False)
+    assert out["num_images"] == 6 and out["num_dropped"] == 2 and out["fraction_dropped"] == pytest.approx(2 / 6)
+    assert out["dropped_per_class"] == {"normal": 1, "pneumonia": 1}
+    assert out["threshold"] == pytest.approx(screen.threshold) and out["percentile"] == 5.0
+    assert [r["seed"] for r in read_manifest(out["manifest"])] == [0, 2, 3, 5]
+    record = json.loads((tmp_path / "screened" / "near_copies.json").read_text())
+    assert [(d["seed"], d["nearest_train_index"]) for d in record["dropped"]] == [(1, 1), (4, 4)]
+    assert all(d["distance"] == pytest.approx(0.0, abs=1e-9) for d in record["dropped"])
+    sidecar = json.loads((tmp_path / "screened" / "manifest.json").read_text())
+    assert sidecar["provenance"]["filtered"]["near_copy_screen"]["threshold"] == pytest.approx(screen.threshold)
+    # the screened manifest loads like any pool and points at the original files
+    items = manifest_source(out["manifest"]).splits["train"]
+    assert all(it["checkpoint_sha256"] == "a" * 64 for it in items)
+    assert {it["image"] for it in items} <= {
+        it["image"] for it in manifest_source(tmp_path / "pool" / "manifest.csv").splits["train"]
+    }
+
+
+def test_screen_with_crop_and_errors(setting):
+    tmp_path, train_items, heldout_items, transform = setting
+    cropped = build_near_copy_filter(train_items, heldout_items, transform, crop_size=(6, 6), progress=False)
+    out = screen_synthetic(tmp_path / "pool", tmp_path / "c", cropped, transform, crop_size=(6, 6), progress=False)
+    assert out["num_dropped"] == 2 and out["crop_size"] == [6, 6]
+    with pytest.raises(ValueError, match="NearCopyFilter: images of shape"):
+        screen_synthetic(tmp_path / "pool", tmp_path / "d", cropped, transform, progress=False)
+    with pytest.raises(ValueError, match="exists; pass overwrite=True"):
+        screen_synthetic(tmp_path / "pool", tmp_path / "c", cropped, transform, crop_size=(6, 6), progress=False)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "manifest.csv").write_text("path,label\n")
+    with pytest.raises(ValueError, match="lists no images"):
+        screen_synthetic(empty, tmp_path / "e", cropped, transform, progress=False)
+    with pytest.raises(FileNotFoundError):
+        screen_synthetic(tmp_path / "nowhere", tmp_path / "f", cropped, transform, progress=False)
+    assert not np.any([(tmp_path / n).exists() for n in ("d", "e", "f")])
