@@ -369,6 +369,35 @@ def test_ddp_two_process_gloo(pneumoniamnist_npz, tmp_path):
     assert proc.stdout.count("diffusion stage finished") == 1  # summary on rank 0 only
 
 
+@pytest.mark.slow
+def test_ddp_distill_guidance_two_process_gloo(pneumoniamnist_npz, tmp_path):
+    """torchrun --nproc_per_node=2 (gloo) distils a smoke teacher: DDP-wrapped student, one checkpoint from rank 0."""
+    import os
+    import subprocess
+    import sys
+
+    bundle = "medienet_pneumoniamnist"
+    out = tmp_path / "run"
+    run_id(bundle, "training", ["train.yaml"], out)  # the teacher, one process
+    files = configs(bundle, "common.yaml", "train.yaml", "distill.yaml", "smoke.yaml", "multi_gpu_train.yaml")
+    cmd = [
+        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29519",
+        "-m", "monai.bundle", "run", "distill_guidance", "--config_file", repr(files),
+        "--output_dir", str(out), "--num_threads", "1",
+    ]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    student = torch.load(out / "checkpoints" / "diffusion_distilled.pt", weights_only=True)
+    teacher = torch.load(out / "checkpoints" / "diffusion.pt", weights_only=True)
+    # 32 images, batch 8 per rank, 2 ranks -> 2 iterations per epoch, 2 epochs (a single process runs 8)
+    assert student["engine"]["iteration"] == 4
+    assert not any(k.startswith("module.") for k in student["state"]["network"])
+    assert student["guidance_distillation"]["guidance_scale"] == 2.0
+    assert student["train_fingerprints"] == teacher["train_fingerprints"]
+    assert (out / "samples_distilled" / "samples_latest.png").is_file()
+
+
 def test_smoke_adversarial_autoencoder(pneumoniamnist_npz, tmp_path, capsys):
     """The optional PatchDiscriminator path: discriminator + its optimizer are trained after the warm-up and saved."""
     out = tmp_path / "adv"
