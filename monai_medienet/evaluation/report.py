@@ -320,17 +320,26 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
             "",
             f"## Paired differences (same test images, same seeds; {conf}% bootstrap CI)",
             "",
-            "| comparison | Δ AUROC | Δ accuracy | Δ sensitivity | Δ specificity | P(Δ AUROC ≤ 0) | Holm-adjusted P |",
-            "|---|---|---|---|---|---|---|",
+            "| comparison | Δ AUROC | Δ accuracy | Δ sensitivity | Δ specificity | P(Δ AUROC ≤ 0) | Holm-adjusted P "
+            "| Δ AUROC, CI with seeds resampled | P, seeds resampled (Holm) |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         multiplicity = results.get("multiplicity") or {}
         primary = multiplicity.get("primary")
         for name, d in results["deltas"].items():
             adj = "primary (raw P)" if name == primary else _fmt(d["auroc"].get("p_holm"))
+            au = d["auroc"]
+            if au.get("ci_low_seeds") is None:  # one seed, or results written before the two-level interval
+                two_level = "n/a | n/a"
+            else:
+                p2 = _fmt(au["prob_le_0_seeds"])
+                if name != primary and au.get("p_holm_seeds") is not None:
+                    p2 += f" ({_fmt(au['p_holm_seeds'])})"
+                two_level = f"{_fmt(au['delta'])} [{_fmt(au['ci_low_seeds'])}, {_fmt(au['ci_high_seeds'])}] | {p2}"
             lines.append(
                 f"| {'**' + name + '**' if name == primary else name} | {_ci(d['auroc'], 'delta')} | "
                 f"{_ci(d['accuracy'], 'delta')} | {_ci(d['sensitivity'], 'delta')} | {_ci(d['specificity'], 'delta')} "
-                f"| {_fmt(d['auroc']['prob_le_0'])} | {adj} |"
+                f"| {_fmt(d['auroc']['prob_le_0'])} | {adj} | {two_level} |"
             )
         alpha = (1.0 - float(s["confidence"])) / 2.0
         lines += [
@@ -338,7 +347,10 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
             f"P is the one-sided bootstrap probability of no improvement (P < {alpha:g} ⇔ the {conf}% interval lies "
             "above zero). Multiplicity: "
             + (multiplicity.get("note") or "not adjusted (results written before adjustment existed)")
-            + ". The intervals hold the seeds fixed: a borderline secondary result needs new seeds to confirm it.",
+            + ". The first intervals hold the seeds fixed (how sure we are about these seeds' average on new test "
+            "images); the last two columns resample the seed pairs as well (two-level bootstrap: also how sure we are "
+            "about new training runs; still optimistic with few seeds). A result that clears zero only with the "
+            "seeds fixed needs new seeds to confirm it.",
         ]
     merged = results.get("merged_from") or []
     if merged:

@@ -10,6 +10,14 @@ Bootstrap method (used by :func:`bootstrap_arm` and :func:`paired_bootstrap_diff
 - a paired difference uses the same resampled images for both arms and pairs seed ``s`` of arm A with seed ``s``
   of arm B (same data order / initialisation seed), so test-set difficulty cancels;
 - the interval is the percentile interval of the ``B`` resampled statistics.
+
+That interval holds the seeds fixed: it says how sure we are about *these* seeds' average on new test images, not
+about a new set of training runs. A from-scratch classifier's seed-to-seed spread is of the same size as the effects
+measured here, so paired differences also get a **two-level** interval (``ci_low_seeds`` / ``ci_high_seeds``,
+``prob_le_0_seeds``): every resample draws the seed pairs with replacement as well as the test images, so the
+interval covers both sources (Davison & Hinkley 1997, sec. 3.8, resampling both stages of a two-stage sample). With
+few seeds it is still optimistic (a bootstrap of ``S`` seeds has ``(S - 1) / S`` of their variance), and with one
+seed it is undefined (``None``).
 """
 
 from __future__ import annotations
@@ -326,8 +334,10 @@ def paired_bootstrap_difference(
         indices: precomputed ``(B, N)`` resamples.
 
     Returns:
-        ``{metric: {"delta", "ci_low", "ci_high", "prob_le_0", "seed_deltas"}}`` where ``prob_le_0`` is the fraction
-        of resampled differences ``<= 0`` (a one-sided bootstrap p-value for "A better than B").
+        ``{metric: {"delta", "ci_low", "ci_high", "prob_le_0", "seed_deltas", "ci_low_seeds", "ci_high_seeds",
+        "prob_le_0_seeds"}}`` where ``prob_le_0`` is the fraction of resampled differences ``<= 0`` (a one-sided
+        bootstrap p-value for "A better than B") with the seeds held fixed, and the ``*_seeds`` figures come from the
+        two-level bootstrap that also resamples the seed pairs (``None`` with one seed).
 
     Raises:
         ValueError: when the arms have different numbers of seeds.
@@ -341,7 +351,13 @@ def paired_bootstrap_difference(
     idx = bootstrap_indices(len(labels), n_boot, seed, labels) if indices is None else indices
     sa = _metric_samples(labels, probs_a, idx)
     sb = _metric_samples(labels, probs_b, idx)
-    diff = (sa - sb).mean(axis=1)  # (B, M)
+    per_seed = sa - sb  # (B, S, M)
+    diff = per_seed.mean(axis=1)  # (B, M)
+    n_seeds = per_seed.shape[1]
+    two_level = None
+    if n_seeds > 1:  # the second level: seed pairs drawn with replacement, one draw per image resample
+        seed_idx = np.random.default_rng([seed, 1]).integers(0, n_seeds, size=(len(idx), n_seeds))
+        two_level = np.take_along_axis(per_seed, seed_idx[:, :, None], axis=1).mean(axis=1)  # (B, M)
     ma = [classification_metrics(labels, p) for p in probs_a]
     mb = [classification_metrics(labels, p) for p in probs_b]
     out = {}
@@ -354,7 +370,13 @@ def paired_bootstrap_difference(
             "ci_high": hi,
             "prob_le_0": float(np.mean(diff[:, m] <= 0)),
             "seed_deltas": deltas,
+            "ci_low_seeds": None,
+            "ci_high_seeds": None,
+            "prob_le_0_seeds": None,
         }
+        if two_level is not None:
+            lo2, hi2 = _interval(two_level[:, m], confidence)
+            out[name].update(ci_low_seeds=lo2, ci_high_seeds=hi2, prob_le_0_seeds=float(np.mean(two_level[:, m] <= 0)))
     return out
 
 
@@ -410,9 +432,15 @@ def adjust_for_multiplicity(deltas: dict[str, dict], primary: str | None = None)
         names = [n for n in family if metric in deltas[n]]
         for n, adj in zip(names, holm_adjust([deltas[n][metric]["prob_le_0"] for n in names]), strict=True):
             deltas[n][metric]["p_holm"] = adj
+        # the two-level P (seeds resampled too), where every difference of the family has one
+        if names and all(deltas[n][metric].get("prob_le_0_seeds") is not None for n in names):
+            p_seeds = [deltas[n][metric]["prob_le_0_seeds"] for n in names]
+            for n, adj in zip(names, holm_adjust(p_seeds), strict=True):
+                deltas[n][metric]["p_holm_seeds"] = adj
     if primary is not None:
         for d in deltas[primary].values():
             d["p_holm"] = None
+            d["p_holm_seeds"] = None
     return {
         "method": "holm",
         "primary": primary,

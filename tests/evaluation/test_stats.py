@@ -110,6 +110,43 @@ def test_arm_and_paired_difference():
         bootstrap_arm(y[:10], good, indices=idx)
 
 
+def test_two_level_interval_covers_the_seed_to_seed_spread():
+    # every training run (seed) has its own quality, the population difference is 0: holding the seeds fixed, the
+    # interval misses 0 most of the time; resampling the seed pairs too, it covers 0 about as often as it should
+    # (somewhat less with 10 seeds: a bootstrap of S seeds has (S - 1) / S of their variance)
+    rng = np.random.default_rng(0)
+    y = np.array([0] * 100 + [1] * 100)
+    fixed = two_level = 0
+    for r in range(60):
+        a = [_probs(y, 1.0 + 0.5 * rng.normal(), rng) for _ in range(10)]
+        b = [_probs(y, 1.0 + 0.5 * rng.normal(), rng) for _ in range(10)]
+        d = paired_bootstrap_difference(y, a, b, indices=bootstrap_indices(len(y), 200, seed=r, strata=y))["auroc"]
+        fixed += d["ci_low"] <= 0.0 <= d["ci_high"]
+        two_level += d["ci_low_seeds"] <= 0.0 <= d["ci_high_seeds"]
+        assert d["ci_low_seeds"] <= d["delta"] <= d["ci_high_seeds"]
+    assert fixed / 60 <= 0.5 and two_level / 60 >= 0.75
+
+
+def test_two_level_interval_edge_cases():
+    rng = np.random.default_rng(1)
+    y = np.array([0] * 40 + [1] * 40)
+    idx = bootstrap_indices(len(y), 200, seed=0, strata=y)
+    a, b = _probs(y, 1.5, rng), _probs(y, 0.5, rng)
+    # identical seeds: nothing to resample, the two intervals agree
+    d = paired_bootstrap_difference(y, [a] * 4, [b] * 4, indices=idx)["auroc"]
+    assert d["ci_low_seeds"] == pytest.approx(d["ci_low"]) and d["ci_high_seeds"] == pytest.approx(d["ci_high"])
+    assert d["prob_le_0_seeds"] == pytest.approx(d["prob_le_0"])
+    # one seed: the seed-to-seed spread is unknown, so there is no two-level interval
+    one = paired_bootstrap_difference(y, [a], [b], indices=idx)
+    assert all(one[m]["ci_low_seeds"] is None and one[m]["prob_le_0_seeds"] is None for m in one)
+    deltas = {"A - B": one, "C - B": paired_bootstrap_difference(y, [b], [a], indices=idx)}
+    adjust_for_multiplicity(deltas)  # no seed-level P to adjust: left out, the seed-fixed P still adjusted
+    assert "p_holm_seeds" not in deltas["C - B"]["auroc"] and deltas["C - B"]["auroc"]["p_holm"] is not None
+    two = {n: paired_bootstrap_difference(y, [a, b], [b, a], indices=idx) for n in ("A - B", "C - B")}
+    adjust_for_multiplicity(two, primary="A - B")
+    assert two["A - B"]["auroc"]["p_holm_seeds"] is None and two["C - B"]["auroc"]["p_holm_seeds"] is not None
+
+
 def test_holm_adjust_by_hand():
     # sorted 0.01, 0.02, 0.04 with m = 3: 0.03, max(0.03, 0.04), max(0.04, 0.04)
     np.testing.assert_allclose(holm_adjust([0.04, 0.01, 0.02]), [0.04, 0.03, 0.04])
