@@ -201,16 +201,18 @@ def _call(model, kind: str, x, t, y):
     return model(x, timesteps=t, class_labels=y)
 
 
-def case_forward(profile: dict[str, Any], kind: str, dtype: str, image_size: int, compile: bool = False) -> dict:
+def case_forward(
+    profile: dict[str, Any], kind: str, dtype: str, image_size: int, compile: bool = False, batch: int | None = None
+) -> dict:
     """U-Net forward at the CFG batch (2 x num_images): FLOPs (``FlopCounterMode``), seconds, achieved GFLOP/s.
 
     ``kind`` is ``monai_cond`` (plain MONAI U-Net with class embeddings) or ``medienet``; weights are cast once to
-    ``dtype`` (``fp32`` / ``bf16``).
+    ``dtype`` (``fp32`` / ``bf16``); ``batch`` overrides the number of latents per forward.
     """
     from torch.utils.flop_counter import FlopCounterMode
 
     dt = DTYPES[dtype]
-    batch = 2 * profile["num_images"]
+    batch = 2 * profile["num_images"] if batch is None else int(batch)
     model = build_unet(profile, kind).eval().requires_grad_(False).to(dt)
     x, t, y = _forward_inputs(profile, image_size, batch, dt)
     with torch.no_grad():

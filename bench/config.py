@@ -38,6 +38,9 @@ FULL: dict[str, Any] = {
     "train_steps": 8,
     "warmup_steps": 2,
     "forward_repeats": 5,
+    # the forward also at the CFG batch of the bundles' inference_batch_size (64 images -> 128 latents), the batch
+    # that writes synthetic pools: the 16-image CFG batch leaves the matrix units idle more of the time
+    "forward_large_batch": 128,
     "peak_n": 1024,
     "peak_n_emulated_bf16": 256,  # bf16 on a CPU without native bf16 runs at ~0.3 GFLOP/s: a small matrix suffices
     "peak_repeats": 12,
@@ -73,6 +76,7 @@ QUICK: dict[str, Any] = {
     "train_steps": 2,
     "warmup_steps": 1,
     "forward_repeats": 2,
+    "forward_large_batch": 8,
     "peak_n": 256,
     "peak_repeats": 3,
     "data_jpeg_files": 8,

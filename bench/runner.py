@@ -70,6 +70,18 @@ def plan(
         ]
     if compile and med:
         rep += [{"case": "forward", "params": {"kind": "medienet", "dtype": fast, "image_size": big, "compile": True}}]
+    large = prof.get("forward_large_batch")
+    if large:  # the pool-writing batch, at the fast-path precision (compiled too, with --compile)
+        rep += [
+            {"case": "forward", "params": {"kind": k, "dtype": fast, "image_size": big, "batch": large}} for k in kinds
+        ]
+        if compile and med:
+            rep += [
+                {
+                    "case": "forward",
+                    "params": {"kind": "medienet", "dtype": fast, "image_size": big, "batch": large, "compile": True},
+                }
+            ]
     rep += [{"case": "autoencoder", "params": {"dtype": d, "image_size": big}} for d in dtypes]
     rep += [{"case": "data_jpeg", "params": {"image_size": 64}}, {"case": "data_npz", "params": {"image_size": 32}}]
     # the evaluation's classifier runs (where the pipeline's time goes): augmentation and the ResNet step
@@ -330,7 +342,8 @@ def derived(results: list[dict]) -> dict[str, Any]:
                     other = k.replace("kind=monai_cond", f"kind={kind}")
                     ratio = _paired(results, other, k, "seconds") if other in keys else None
                     if ratio:
-                        out[f"forward_time_overhead[{kind} vs monai_cond, {dtype}]"] = {
+                        at = f", batch {k.split('batch=')[1].split(',')[0]}" if "batch=" in k else ""
+                        out[f"forward_time_overhead[{kind} vs monai_cond, {dtype}{at}]"] = {
                             s: (v - 1.0 if s != "n" else v) for s, v in ratio.items()
                         }
     return out

@@ -61,7 +61,11 @@ def test_plan_pairs_reference_and_medienet_cases():
     assert [case_key(s) for s in sub] == [
         "sample[image_size=64,pipeline=medienet_fast_compile]",
         "forward[compile=True,dtype=bf16,image_size=64,kind=medienet]",
+        "forward[batch=128,compile=True,dtype=bf16,image_size=64,kind=medienet]",
     ]
+    # the pool-writing batch (CFG of 64 images), plain MONAI and MedIENet at the fast-path precision
+    assert {"forward[batch=128,dtype=bf16,image_size=64,kind=monai_cond]",
+            "forward[batch=128,dtype=bf16,image_size=64,kind=medienet]"} <= {case_key(s) for s in rep_c}  # fmt: skip
     only, once_only = plan("quick", only=["train"])
     assert {s["case"] for s in only} == {"train"} and once_only == []
 
@@ -91,6 +95,9 @@ def test_summarise_medians_and_paired_ratios():
         fwd = {"gflops_achieved": 40.0 + r, "seconds": 1.0}
         results.append(_res("forward", {"kind": "medienet", "dtype": "bf16", "image_size": 64}, fwd, r))
         results.append(_res("forward", {"kind": "monai_cond", "dtype": "bf16", "image_size": 64}, {"seconds": 0.8}, r))
+        big = {"dtype": "bf16", "image_size": 64, "batch": 128}
+        results.append(_res("forward", {"kind": "medienet", **big}, {"gflops_achieved": 60.0, "seconds": 3.0}, r))
+        results.append(_res("forward", {"kind": "monai_cond", **big}, {"seconds": 2.0}, r))
         for d, ms in (("fp32", 1000.0), ("bf16", 250.0 + 50 * r)):
             clf_params = {"name": "resnet18", "dtype": d, "image_size": 64}
             results.append(_res("classifier", clf_params, {"ms_per_step": ms}, r))
@@ -109,6 +116,11 @@ def test_summarise_medians_and_paired_ratios():
     frac = der["forward_fraction_of_peak[forward[dtype=bf16,image_size=64,kind=medienet]]"]
     assert frac["median"] == pytest.approx(0.41)
     assert der["forward_time_overhead[medienet vs monai_cond, bf16]"]["median"] == pytest.approx(0.25)
+    # the large-batch forward gets its own figures (not mixed into the CFG-batch ones)
+    assert der["forward_fraction_of_peak[forward[batch=128,dtype=bf16,image_size=64,kind=medienet]]"][
+        "median"
+    ] == pytest.approx(0.6)
+    assert der["forward_time_overhead[medienet vs monai_cond, bf16, batch 128]"]["median"] == pytest.approx(0.5)
     clf = der["classifier_speedup[bf16 vs fp32, resnet18]"]  # fp32 ms / bf16 ms per repeat: 4, 3.33, 2.86
     assert clf["median"] == pytest.approx(1000 / 300) and clf["max"] == pytest.approx(4.0)
     md = to_markdown(
