@@ -343,51 +343,46 @@ def test_resume_diffusion_matches_uninterrupted(pneumoniamnist_npz, tmp_path):
     )
 
 
-@pytest.mark.slow
-def test_ddp_two_process_gloo(pneumoniamnist_npz, tmp_path):
-    """torchrun --nproc_per_node=2 on CPU (gloo) runs both training stages with the smoke + multi-GPU overlays."""
+def _torchrun_two_processes(rid: str, files: list[str], out: Path, port: int) -> str:
+    """``torchrun --nproc_per_node=2`` (gloo on CPU) of one bundle run id, one thread per rank; returns stdout."""
     import os
     import subprocess
     import sys
 
-    bundle = "medienet_pneumoniamnist"
-    files = configs(bundle, "common.yaml", "train.yaml", "smoke.yaml", "multi_gpu_train.yaml")
-    out = tmp_path / "ddp"
     cmd = [
-        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29517",
-        "-m", "monai.bundle", "run", "training", "--config_file", repr(files),
+        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={port}",
+        "-m", "monai.bundle", "run", rid, "--config_file", repr(files),
         "--output_dir", str(out), "--num_threads", "1",
     ]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout
+
+
+@pytest.mark.slow
+def test_ddp_two_process_gloo(pneumoniamnist_npz, tmp_path):
+    """torchrun --nproc_per_node=2 on CPU (gloo) runs both training stages with the smoke + multi-GPU overlays."""
+    bundle = "medienet_pneumoniamnist"
+    files = configs(bundle, "common.yaml", "train.yaml", "smoke.yaml", "multi_gpu_train.yaml")
+    out = tmp_path / "ddp"
+    stdout = _torchrun_two_processes("training", files, out, 29517)
     ck = torch.load(out / "checkpoints" / "diffusion.pt", weights_only=True)
     # smoke: 32 training images, batch 8 per rank, 2 ranks -> 2 iterations per epoch, 2 epochs
     assert ck["engine"]["iteration"] == 4
     assert not any(k.startswith("module.") for k in ck["state"]["network"])
     assert (out / "samples" / "samples_latest.png").is_file()
-    assert proc.stdout.count("diffusion stage finished") == 1  # summary on rank 0 only
+    assert stdout.count("diffusion stage finished") == 1  # summary on rank 0 only
 
 
 @pytest.mark.slow
 def test_ddp_distill_guidance_two_process_gloo(pneumoniamnist_npz, tmp_path):
     """torchrun --nproc_per_node=2 (gloo) distils a smoke teacher: DDP-wrapped student, one checkpoint from rank 0."""
-    import os
-    import subprocess
-    import sys
-
     bundle = "medienet_pneumoniamnist"
     out = tmp_path / "run"
     run_id(bundle, "training", ["train.yaml"], out)  # the teacher, one process
     files = configs(bundle, "common.yaml", "train.yaml", "distill.yaml", "smoke.yaml", "multi_gpu_train.yaml")
-    cmd = [
-        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29519",
-        "-m", "monai.bundle", "run", "distill_guidance", "--config_file", repr(files),
-        "--output_dir", str(out), "--num_threads", "1",
-    ]  # fmt: skip
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    _torchrun_two_processes("distill_guidance", files, out, 29519)
     student = torch.load(out / "checkpoints" / "diffusion_distilled.pt", weights_only=True)
     teacher = torch.load(out / "checkpoints" / "diffusion.pt", weights_only=True)
     # 32 images, batch 8 per rank, 2 ranks -> 2 iterations per epoch, 2 epochs (a single process runs 8)
