@@ -66,6 +66,9 @@ def screen_synthetic(
 
     csv_path = Path(pool).expanduser()
     csv_path = csv_path / "manifest.csv" if csv_path.is_dir() else csv_path
+    out_csv = Path(output_dir).expanduser() / "manifest.csv"
+    if out_csv.exists() and not overwrite:  # before the screen is computed, not after (filter_manifest checks too)
+        raise ValueError(f"screen_synthetic: {out_csv} exists; pass overwrite=True to replace it.")
     records = read_manifest(csv_path)
     if not records:
         raise ValueError(f"screen_synthetic: {csv_path} lists no images.")
