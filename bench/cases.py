@@ -77,12 +77,22 @@ def _ddim(steps: int):
     return sched
 
 
-def _dpm(steps: int):
+def _dpm(steps: int, order: int = 2, spacing: str = "logsnr"):
     from monai_medienet.schedulers import DPMSolverMultistepScheduler
 
-    sched = DPMSolverMultistepScheduler(num_train_timesteps=1000)
+    sched = DPMSolverMultistepScheduler(num_train_timesteps=1000, solver_order=order, timestep_spacing=spacing)
     sched.set_timesteps(steps)
     return sched
+
+
+def _step_distilled_steps(pipeline: str) -> int | None:
+    """``N`` of a ``medienet_stepsN[_compile]`` pipeline, else None."""
+    if not pipeline.startswith("medienet_steps"):
+        return None
+    digits = pipeline[len("medienet_steps") :].removesuffix("_compile")
+    if not digits.isdigit():
+        raise ValueError(f"make_sampler: expected medienet_steps<N>[_compile], got {pipeline!r}.")
+    return int(digits)
 
 
 def make_sampler(profile: dict[str, Any], pipeline: str, image_size: int) -> tuple[Callable[[int], torch.Tensor], dict]:
@@ -97,6 +107,9 @@ def make_sampler(profile: dict[str, Any], pipeline: str, image_size: int) -> tup
         sampling cost of a guidance-distilled student (bundle run id ``distill_guidance``: same network, one forward
         per step instead of one on the doubled ``[cond; null]`` batch). Speed only: whether a student keeps the
         teacher's quality is measured on a trained model with ``bench.quality``.
+        ``medienet_stepsN`` / ``medienet_stepsN_compile``: the sampling cost of a step-distilled student (bundle run
+        id ``distill_steps``): guidance 1, DDIM (first-order DPM-Solver++) on the trailing grid at ``N`` steps, at
+        the fast-path precision (/ compiled).
     """
     n = profile["num_images"]
     ae = build_autoencoder(profile)
@@ -123,13 +136,14 @@ def make_sampler(profile: dict[str, Any], pipeline: str, image_size: int) -> tup
 
     unet = build_unet(profile, "medienet").eval()
     info["unet_params"] = count_parameters(unet)
-    distilled = pipeline.startswith("medienet_distilled")
+    step_n = _step_distilled_steps(pipeline)
+    distilled = pipeline.startswith("medienet_distilled") or step_n is not None
     guidance = 1.0 if distilled else profile["guidance_scale"]
     info["guidance_scale"] = guidance
     cfg_batch = n if guidance == 1.0 else 2 * n  # CFG: one forward on [cond; null]
     info["unet_flops_per_step"] = _count_flops(unet, "medienet", shape, cfg_batch)
     labels = torch.arange(n) % profile["num_classes"]
-    fast = pipeline.startswith(("medienet_fast", "medienet_distilled"))
+    fast = pipeline.startswith(("medienet_fast", "medienet_distilled", "medienet_steps"))
     fast_dt = DTYPES[fast_dtype_name()]
     dtype = fast_dt if fast and fast_dt != torch.float32 else None
     info["dtype"] = fast_dtype_name() if fast else "fp32"
@@ -138,9 +152,12 @@ def make_sampler(profile: dict[str, Any], pipeline: str, image_size: int) -> tup
 
         unet = prepare_for_inference(unet, dtype=fast_dt, compile=True, freeze=True, cache_dir=_compile_cache_dir())
         dtype = None  # weights already cast once; the CastInputs wrapper casts x in and the prediction out
-    make = _dpm if fast else _ddim
-    info["steps"] = profile["dpm_steps"] if fast else profile["ddim_steps"]
-    sched = make(info["steps"])
+    if step_n is not None:
+        info["steps"] = step_n
+        sched = _dpm(step_n, order=1, spacing="trailing")
+    else:
+        info["steps"] = profile["dpm_steps"] if fast else profile["ddim_steps"]
+        sched = (_dpm if fast else _ddim)(info["steps"])
     inferer = ClassConditionalLatentDiffusionInferer(
         sched, autoencoder=ae, scale_factor=1.0, null_class_index=profile["num_classes"]
     )

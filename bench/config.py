@@ -33,6 +33,8 @@ FULL: dict[str, Any] = {
     "image_sizes": [64, 32],  # 32 = PneumoniaMNIST 28 px padded to a multiple of the AE downsampling
     "ddim_steps": 50,
     "dpm_steps": 20,
+    # step-distilled students (bundle run id distill_steps): DDIM on the trailing grid at these steps, guidance 1
+    "step_distilled_steps": [10, 5],
     "guidance_scale": 3.0,
     "train_batch": 16,
     "train_steps": 8,
@@ -72,6 +74,7 @@ QUICK: dict[str, Any] = {
     "image_sizes": [32],
     "ddim_steps": 3,
     "dpm_steps": 2,
+    "step_distilled_steps": [1],
     "train_batch": 2,
     "train_steps": 2,
     "warmup_steps": 1,

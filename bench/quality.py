@@ -40,23 +40,37 @@ __all__ = ["parse_variant", "run_quality", "to_markdown"]
 
 
 def parse_variant(text: str) -> dict[str, Any]:
-    """Parse ``sampler[@spacing]:steps:precision[:seed][:giLO-HI]`` (precision ``fp32`` | ``bf16`` | ``fast``).
+    """Parse ``[K/]sampler[@spacing]:steps:precision[:seed][:giLO-HI]`` (precision ``fp32`` | ``bf16`` | ``fast``).
 
-    ``@spacing`` (DPM-Solver++ only: ``logsnr``, its default, or ``linspace``) picks the inference timestep spacing,
-    e.g. ``dpmpp_2m@linspace:20:fp32``; the sampler column of the report keeps the whole token. ``giLO-HI`` limits
-    classifier-free guidance to timesteps ``LO <= t / T <= HI`` (e.g. ``dpmpp_2m:40:fast:gi0.1-0.7``).
+    ``@spacing`` (DPM-Solver++ only: ``logsnr``, its default, ``linspace`` or ``trailing``) picks the inference
+    timestep spacing, e.g. ``dpmpp_2m@linspace:20:fp32``; the sampler column of the report keeps the whole token.
+    ``giLO-HI`` limits classifier-free guidance to timesteps ``LO <= t / T <= HI``
+    (e.g. ``dpmpp_2m:40:fast:gi0.1-0.7``).
+    A ``K/`` prefix runs the variant for the ``K``-th (0-based) ``--checkpoint`` only, e.g. a step-distilled student
+    at its own grid: ``2/dpmpp_1@trailing:10:fast``.
 
     Raises:
         ValueError: for a malformed variant.
     """
-    msg = f"parse_variant: expected sampler[@spacing]:steps:fp32|bf16|fast[:seed][:giLO-HI], got {text!r}."
-    parts = text.split(":")
+    from monai_medienet.schedulers import TIMESTEP_SPACINGS
+
+    msg = f"parse_variant: expected [K/]sampler[@spacing]:steps:fp32|bf16|fast[:seed][:giLO-HI], got {text!r}."
+    only, slash, body = text.partition("/")
+    if not slash:
+        only, body = "", text
+    elif not only.isdigit():
+        raise ValueError(msg)
+    parts = body.split(":")
     if len(parts) < 3 or parts[2] not in ("fp32", "bf16", "fast") or not parts[1].isdigit():
         raise ValueError(msg)
     name, _, spacing = parts[0].partition("@")
-    if spacing and (not name.startswith("dpmpp") or spacing not in ("logsnr", "linspace")):
-        raise ValueError(f"parse_variant: @spacing is logsnr or linspace and only for dpmpp_* samplers, got {text!r}.")
+    if spacing and (not name.startswith("dpmpp") or spacing not in TIMESTEP_SPACINGS):
+        raise ValueError(
+            f"parse_variant: @spacing is one of {TIMESTEP_SPACINGS} and only for dpmpp_* samplers, got {text!r}."
+        )
     out: dict[str, Any] = {"sampler": parts[0], "steps": int(parts[1]), "precision": parts[2], "seed": 0}
+    if only:
+        out["checkpoint_index"] = int(only)
     extra = parts[3:]
     if extra and extra[0].isdigit():
         out["seed"] = int(extra.pop(0))
@@ -173,6 +187,10 @@ def run_quality(
 
     variants = variants or ["ddim:50:fp32", "ddim:50:fp32:1", "dpmpp_2m:20:fast", "dpmpp_2m:10:fast"]
     specs = [parse_variant(v) for v in variants]
+    n_ckpt = 1 if checkpoint is None or isinstance(checkpoint, (str, Path)) else len(checkpoint)
+    for spec, text in zip(specs, variants):
+        if spec.get("checkpoint_index", 0) >= n_ckpt:
+            raise ValueError(f"run_quality: variant {text!r} names checkpoint {spec['checkpoint_index']} of {n_ckpt}.")
     parser = ConfigParser()
     parser.read_config(config_files)
     checkpoint = checkpoint or parser.get_parsed_content("diffusion_checkpoint_path")
@@ -203,7 +221,7 @@ def run_quality(
     crop = parser.get_parsed_content("output_crop_size") if "output_crop_size" in parser else None
     real_test = _label_agreement(trained.network, x_te, torch.as_tensor(y_te).long(), list(source.classes))
     rows: list[dict[str, Any]] = []
-    for ckpt in checkpoints:
+    for index, ckpt in enumerate(checkpoints):
         gen = load_diffusion_generator(ckpt, device="cpu")
         if list(gen.classes) != list(source.classes):
             raise ValueError(f"run_quality: checkpoint classes {gen.classes} differ from the data's {source.classes}.")
@@ -211,6 +229,8 @@ def run_quality(
         ckpt_guidance = 1.0 if gen.distilled_guidance_scale is not None else guidance
         ref_imgs = ref_feat = None
         for variant in specs:
+            if variant.get("checkpoint_index", index) != index:
+                continue
             spec = dict(variant)
             imgs, seconds = _sample(gen, spec, num_per_class, ckpt_guidance, batch_size)
             labels = torch.arange(num_classes).repeat_interleave(num_per_class)  # _sample's order
@@ -321,7 +341,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.quality", description=__doc__.split("\n")[0])
     p.add_argument("--config_file", required=True, help="a Python list literal of bundle config files")
     p.add_argument("--checkpoint", nargs="+", default=None, help="one or more diffusion checkpoints, scored alike")
-    p.add_argument("--variants", nargs="+", default=None, help="sampler[@spacing]:steps:fp32|bf16|fast[:noise_seed]")
+    p.add_argument(
+        "--variants", nargs="+", default=None, help="[K/]sampler[@spacing]:steps:fp32|bf16|fast[:noise_seed][:giLO-HI]"
+    )
     p.add_argument("--num_per_class", type=int, default=250)
     p.add_argument("--guidance_scale", type=float, default=None)
     p.add_argument("--batch_size", type=int, default=64)

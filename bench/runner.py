@@ -56,9 +56,10 @@ def plan(
     med = medienet_available()
     rep: list[dict] = [{"case": "matmul_peak", "params": {"dtype": d}} for d in ("fp32", "bf16")]
     for size in sizes:
-        pipes = ["monai_ref"] + (["medienet_default", "medienet_fast", "medienet_distilled"] if med else [])
+        steps = [f"medienet_steps{n}" for n in prof.get("step_distilled_steps", [])]
+        pipes = ["monai_ref"] + (["medienet_default", "medienet_fast", "medienet_distilled", *steps] if med else [])
         if med and compile and size == big:  # one compiled shape: each shape costs minutes of compilation
-            pipes += ["medienet_fast_compile", "medienet_distilled_compile"]
+            pipes += ["medienet_fast_compile", "medienet_distilled_compile"] + [f"{p}_compile" for p in steps]
         rep += [{"case": "sample", "params": {"pipeline": p, "image_size": size}} for p in pipes]
     train_pipes = ["monai_ref", "monai_fast"] + (["medienet_default", "medienet_fast"] if med else [])
     rep += [{"case": "train", "params": {"pipeline": p, "image_size": big}} for p in train_pipes]
@@ -281,12 +282,18 @@ def derived(results: list[dict]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in sorted(keys):
         if key.startswith("sample[") and "pipeline=monai_ref" in key:
+            steps = sorted(
+                {k.split("pipeline=")[1].split(",")[0].rstrip("]") for k in keys if "pipeline=medienet_steps" in k},
+                key=lambda p: (int(p.removeprefix("medienet_steps").removesuffix("_compile")), p),
+                reverse=True,
+            )
             for pipe in (
                 "medienet_default",
                 "medienet_fast",
                 "medienet_fast_compile",
                 "medienet_distilled",
                 "medienet_distilled_compile",
+                *steps,
             ):
                 other = key.replace("pipeline=monai_ref", f"pipeline={pipe}")
                 if other in keys:

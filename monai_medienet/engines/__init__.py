@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from .prepare_batch import ClassConditionalDiffusionPrepareBatch, GuidanceDistillationPrepareBatch
+from .prepare_batch import (
+    ClassConditionalDiffusionPrepareBatch,
+    GuidanceDistillationPrepareBatch,
+    StepDistillationPrepareBatch,
+)
 
 __all__ = [
     "ClassConditionalDiffusionPrepareBatch",
     "GuidanceDistillationPrepareBatch",
+    "StepDistillationPrepareBatch",
 ]
 
 # engines of the training stages (autoencoder stage, mixed precision, diffusion glue, generation)
@@ -26,7 +31,7 @@ from .diffusion import (  # noqa: E402
     load_diffusion_generator,
     resolve_scale_factor,
 )
-from .distillation import check_distillation_data, distillation_student  # noqa: E402
+from .distillation import check_distillation_data, check_step_teacher, distillation_student  # noqa: E402
 from .generation import build_near_copy_filter, generate_synthetic, iter_generated_batches  # noqa: E402
 from .runner import run_trainer  # noqa: E402
 from .screening import screen_synthetic  # noqa: E402
@@ -42,6 +47,7 @@ __all__ += [
     "autoencoder_val_metrics",
     "build_autoencoder",
     "check_distillation_data",
+    "check_step_teacher",
     "distillation_student",
     "kl_divergence",
     "latent_shape_for",

@@ -134,8 +134,22 @@ class DiffusionGenerator:
         distilled = self.checkpoint.get("guidance_distillation")
         return float(distilled["guidance_scale"]) if isinstance(distilled, Mapping) else None
 
+    @property
+    def step_distillation(self) -> dict[str, Any] | None:
+        """The step-distillation record of this network (bundle run id ``distill_steps``: ``student_steps``,
+        ``sampler``, ``timestep_spacing``, ...), else ``None``. Such a student is sampled with DDIM (``"dpmpp_1"``)
+        on the trailing grid at ``student_steps`` steps."""
+        record = self.checkpoint.get("step_distillation")
+        return dict(record) if isinstance(record, Mapping) else None
+
     def make_sampler(self, name: str = "dpmpp_2m") -> Any:
-        """A sampler on the training noise schedule (``"ddpm"``, ``"ddim"``, ``"dpmpp_2m"``, ``"dpmpp_1"``)."""
+        """A sampler on the training noise schedule (``"ddpm"``, ``"ddim"``, ``"dpmpp_2m"``, ``"dpmpp_1"``).
+
+        For a step-distilled network the DPM-Solver++ samplers use the trailing timestep grid it was trained on.
+        """
+        if self.step_distillation is not None and str(name).startswith("dpmpp"):
+            spacing = self.step_distillation.get("timestep_spacing", "trailing")
+            return get_scheduler(name, timestep_spacing=spacing, **self.scheduler_config)
         return get_scheduler(name, **self.scheduler_config)
 
 

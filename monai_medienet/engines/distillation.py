@@ -1,8 +1,10 @@
-"""Guidance distillation: the student network and the check that it learns from the teacher's training images.
+"""Guidance and step distillation: the student network and the checks on the teacher and the data.
 
 The training itself is MONAI's ``SupervisedTrainer`` with
-:class:`~monai_medienet.engines.GuidanceDistillationPrepareBatch` (teacher targets) and a latent-space inferer; the
-bundles wire it as the ``distill_guidance`` run id (``configs/distill.yaml``).
+:class:`~monai_medienet.engines.GuidanceDistillationPrepareBatch` or
+:class:`~monai_medienet.engines.StepDistillationPrepareBatch` (teacher targets) and a latent-space inferer; the
+bundles wire them as the run ids ``distill_guidance`` (``configs/distill.yaml``) and ``distill_steps``
+(``configs/distill_steps.yaml``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["check_distillation_data", "distillation_student"]
+__all__ = ["check_distillation_data", "check_step_teacher", "distillation_student"]
 
 
 def distillation_student(teacher: Any) -> torch.nn.Module:
@@ -61,4 +63,31 @@ def check_distillation_data(teacher_checkpoint: Mapping[str, Any], train_fingerp
             f"check_distillation_data: the distillation data ({len(mine)} images) is not the teacher's training set "
             f"({len(theirs)} images, {len(mine & theirs)} shared); use the teacher's data config (same dataset, seed, "
             "k_per_class)."
+        )
+
+
+def check_step_teacher(teacher_checkpoint: Mapping[str, Any], student_steps: int, teacher_substeps: int) -> None:
+    """Refuse a step-distillation round whose teacher grid is not the grid its teacher was distilled for.
+
+    A step-distilled teacher (checkpoint entry ``step_distillation``) only knows its own ``student_steps`` grid
+    points, so the next round must use ``student_steps * teacher_substeps`` equal to them (e.g. a 20-step teacher
+    teaches a 10-step student with 2 substeps). A teacher that was not step-distilled can be run at any grid.
+
+    Args:
+        teacher_checkpoint: the teacher's loaded checkpoint dict (``DiffusionGenerator.checkpoint``).
+        student_steps: steps of the new student.
+        teacher_substeps: teacher steps per student step.
+
+    Raises:
+        ValueError: when the grids do not match.
+    """
+    record = teacher_checkpoint.get("step_distillation")
+    if not isinstance(record, Mapping):
+        return
+    teacher_steps = int(record.get("student_steps", -1))
+    if int(student_steps) * int(teacher_substeps) != teacher_steps:
+        raise ValueError(
+            f"check_step_teacher: the teacher was step-distilled for {teacher_steps} steps, but student_steps "
+            f"{student_steps} x teacher_substeps {teacher_substeps} = {int(student_steps) * int(teacher_substeps)}; "
+            f"use student_steps {teacher_steps // max(int(teacher_substeps), 1)}."
         )

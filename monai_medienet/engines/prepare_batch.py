@@ -9,7 +9,9 @@ from typing import Any
 import torch
 from monai.engines.utils import DiffusionPrepareBatch
 
-__all__ = ["ClassConditionalDiffusionPrepareBatch", "GuidanceDistillationPrepareBatch"]
+from monai_medienet.schedulers import trailing_timesteps
+
+__all__ = ["ClassConditionalDiffusionPrepareBatch", "GuidanceDistillationPrepareBatch", "StepDistillationPrepareBatch"]
 
 
 class ClassConditionalDiffusionPrepareBatch(DiffusionPrepareBatch):
@@ -229,7 +231,29 @@ class GuidanceDistillationPrepareBatch(ClassConditionalDiffusionPrepareBatch):
             ``(latents (B, *latent_shape), teacher target (B, *latent_shape), (), {"noise", "timesteps",
             "class_labels"})``.
         """
-        images, _, args, kw = super().__call__(batchdata, device, non_blocking, **kwargs)
+        latents, noisy, args, kw = self.noised_latents(batchdata, device, non_blocking, **kwargs)
+        target = self.teacher_target(noisy, kw["timesteps"], kw["class_labels"])
+        return latents, target, args, kw
+
+    def noised_latents(
+        self,
+        batchdata: Mapping[str, Any] | Sequence[Any] | torch.Tensor,
+        device: str | torch.device | None = None,
+        non_blocking: bool = False,
+        **kwargs: Any,
+    ) -> tuple[torch.Tensor, torch.Tensor, tuple, dict[str, torch.Tensor]]:
+        """Draw noise, timesteps and labels, encode the images once and noise the latents.
+
+        Returns:
+            ``(latents z, noised latents z_t, (), {"noise", "timesteps", "class_labels"})``, latents float32
+            ``(B, *latent_shape)``.
+
+        Raises:
+            ValueError: when the teacher's autoencoder gives latents of another shape than ``latent_shape``.
+        """
+        images, _, args, kw = ClassConditionalDiffusionPrepareBatch.__call__(
+            self, batchdata, device, non_blocking, **kwargs
+        )
         latents = self.teacher_inferer.encode(images).float()
         if latents.shape != kw["noise"].shape:
             raise ValueError(
@@ -239,5 +263,181 @@ class GuidanceDistillationPrepareBatch(ClassConditionalDiffusionPrepareBatch):
         noisy = self.teacher_inferer.scheduler.add_noise(
             original_samples=latents, noise=kw["noise"], timesteps=kw["timesteps"]
         )
-        target = self.teacher_target(noisy, kw["timesteps"], kw["class_labels"])
-        return latents, target, args, kw
+        return latents, noisy, args, kw
+
+
+class StepDistillationPrepareBatch(GuidanceDistillationPrepareBatch):
+    """Targets for step distillation: one student sampling step learns ``teacher_substeps`` teacher DDIM steps.
+
+    Progressive distillation (Salimans & Ho, ICLR 2022; stage 2 of Meng et al., CVPR 2023) for an
+    epsilon-predicting latent denoiser sampled with deterministic DDIM on the "trailing" grid
+    (:func:`~monai_medienet.schedulers.trailing_timesteps`): the student is trained at the ``N = student_steps``
+    grid points ``t_j`` only. For a drawn ``j`` the latents are noised to ``z_t`` (``t = t_j``), the frozen teacher
+    takes ``k = teacher_substeps`` DDIM steps on the nested ``N k`` grid from ``t_j`` to ``t_{j+1}`` (the clean
+    latent after the last point), with its data prediction clamped like the bundles' sampler, and the target is the
+    noise prediction with which ONE DDIM step of the student lands on the teacher's result ``z_s``:
+
+    ``x~ = (z_s - (sigma_s / sigma_t) z_t) / (alpha_s - (sigma_s / sigma_t) alpha_t)``,
+    ``eps* = (z_t - alpha_t x~) / sigma_t``
+
+    (``alpha_s = 1, sigma_s = 0`` at the clean end, where ``x~ = z_s``). Repeating with the student as the next
+    teacher halves the steps each round (e.g. 40 -> 20 -> 10). Sample the student with first-order DPM-Solver++
+    (``"dpmpp_1"``, which is DDIM) and ``timestep_spacing="trailing"`` at ``N`` steps.
+
+    Inputs are returned as latents, as in :class:`GuidanceDistillationPrepareBatch` (the trainer's inferer must not
+    encode again). The teacher runs ``k`` forward passes per batch (``2 k`` with classifier-free guidance).
+
+    Args:
+        teacher: the frozen teacher denoiser (e.g. a guidance-distilled student, or the previous round's student).
+        teacher_inferer: a :class:`~monai_medienet.inferers.ClassConditionalLatentDiffusionInferer` with the
+            teacher's autoencoder, scale factor and training scheduler (its ``alphas_cumprod`` define the grid).
+        student_steps: ``N``, sampling steps of the student, in ``[1, num_train_timesteps / teacher_substeps]``.
+        num_train_timesteps: timesteps of the training scheduler (``T``).
+        num_classes: number of real classes; the null class is ``num_classes``.
+        latent_shape: ``(C, *S)`` of one latent.
+        teacher_substeps: ``k >= 2``, teacher DDIM steps per student step (2 = progressive distillation).
+        guidance_scale: classifier-free guidance of the teacher's steps (1 for a guidance-distilled teacher, whose
+            guidance is built in; > 1 distils guidance and steps at once).
+        clip_sample_range: ``(lo, hi)`` clamp of the teacher's data prediction (the bundles' ``clip_sample_min`` /
+            ``clip_sample_max``), or None for no clamping.
+        cond_drop_prob: probability to replace a label by the null class (default 0: the student samples
+            conditionally).
+        teacher_dtype: dtype of the teacher's forward passes (targets are float32).
+        image_key: key of the images in dict batches.
+        label_key: key of the labels in dict batches.
+        seed: seed of an own ``torch.Generator``.
+        generator: an explicit CPU ``torch.Generator`` (wins over ``seed``).
+
+    Raises:
+        ValueError: on ``student_steps < 1``, ``teacher_substeps < 2``, a grid finer than the training schedule, an
+            empty clamp range or the base classes' errors.
+    """
+
+    def __init__(
+        self,
+        teacher: torch.nn.Module,
+        teacher_inferer: Any,
+        student_steps: int,
+        num_train_timesteps: int,
+        num_classes: int,
+        latent_shape: Sequence[int],
+        teacher_substeps: int = 2,
+        guidance_scale: float = 1.0,
+        clip_sample_range: Sequence[float] | None = None,
+        cond_drop_prob: float = 0.0,
+        teacher_dtype: torch.dtype | None = None,
+        image_key: str = "image",
+        label_key: str = "label",
+        seed: int | None = None,
+        generator: torch.Generator | None = None,
+    ) -> None:
+        name = type(self).__name__
+        if int(student_steps) < 1:
+            raise ValueError(f"{name}: student_steps must be >= 1, got {student_steps}.")
+        if int(teacher_substeps) < 2:
+            raise ValueError(f"{name}: teacher_substeps must be >= 2, got {teacher_substeps}.")
+        if int(student_steps) * int(teacher_substeps) > int(num_train_timesteps):
+            raise ValueError(
+                f"{name}: student_steps * teacher_substeps = {int(student_steps) * int(teacher_substeps)} exceeds "
+                f"num_train_timesteps {num_train_timesteps}."
+            )
+        if clip_sample_range is not None:
+            if len(clip_sample_range) != 2 or not float(clip_sample_range[0]) < float(clip_sample_range[1]):
+                raise ValueError(f"{name}: clip_sample_range must be (lo, hi) with lo < hi, got {clip_sample_range}.")
+        super().__init__(
+            teacher,
+            teacher_inferer,
+            guidance_scale,
+            num_train_timesteps,
+            num_classes,
+            latent_shape,
+            cond_drop_prob,
+            teacher_dtype,
+            image_key,
+            label_key,
+            seed,
+            generator,
+        )
+        self.student_steps = int(student_steps)
+        self.teacher_substeps = int(teacher_substeps)
+        self.clip_sample_range = (
+            (float(clip_sample_range[0]), float(clip_sample_range[1])) if clip_sample_range is not None else None
+        )
+        fine = torch.from_numpy(trailing_timesteps(num_train_timesteps, self.student_steps * self.teacher_substeps))
+        acp = teacher_inferer.scheduler.alphas_cumprod.double()[fine]
+        self.fine_timesteps = fine  # (N k,) descending
+        # index N k is the clean end point (alpha 1, sigma 0)
+        self.fine_alpha = torch.cat([acp.sqrt(), torch.ones(1, dtype=torch.float64)])
+        self.fine_sigma = torch.cat([(1.0 - acp).sqrt(), torch.zeros(1, dtype=torch.float64)])
+        self.student_timesteps = fine[:: self.teacher_substeps].clone()  # (N,) the student's grid
+
+    def get_timesteps(self, images: torch.Tensor) -> torch.Tensor:
+        """Timesteps drawn uniformly from the student's ``N`` grid points, shape ``(B,)``, on the CPU."""
+        j = torch.randint(0, self.student_steps, (images.shape[0],), generator=self.generator)
+        return self.student_timesteps[j]
+
+    def _coef(self, values: torch.Tensor, index: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+        """``values[index]`` shaped ``(B, 1, ..., 1)`` to broadcast over ``like``, in its dtype and device."""
+        out = values[index].to(device=like.device, dtype=like.dtype)
+        return out.reshape(-1, *([1] * (like.ndim - 1)))
+
+    @torch.no_grad()
+    def teacher_rollout(
+        self, noisy: torch.Tensor, timesteps: torch.Tensor, class_labels: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The teacher's ``k`` DDIM steps from ``noisy`` at the student grid points ``timesteps``.
+
+        Args:
+            noisy: ``z_t`` ``(B, C, *S)``.
+            timesteps: ``(B,)`` points of :attr:`student_timesteps`.
+            class_labels: ``(B,)`` labels.
+
+        Returns:
+            ``(z_s, s_index)``: the teacher's latents at the next student grid point and that point's index into
+            :attr:`fine_alpha` / :attr:`fine_sigma` (``N k`` = clean).
+        """
+        k = self.teacher_substeps
+        where = {int(t): i for i, t in enumerate(self.fine_timesteps.tolist())}
+        start = torch.tensor([where[int(t)] for t in timesteps.cpu().tolist()], dtype=torch.long)
+        z = noisy.float()
+        for m in range(k):
+            i = start + m
+            t = self.fine_timesteps[i].to(noisy.device)
+            eps = self.teacher_target(z, t, class_labels)
+            a_c, s_c = self._coef(self.fine_alpha, i, z), self._coef(self.fine_sigma, i, z)
+            a_n, s_n = self._coef(self.fine_alpha, i + 1, z), self._coef(self.fine_sigma, i + 1, z)
+            x0 = (z - s_c * eps) / a_c
+            if self.clip_sample_range is not None:
+                x0 = x0.clamp(*self.clip_sample_range)
+            z = a_n * x0 + s_n * eps  # DDIM (eta 0); the clean end point (a_n 1, s_n 0) gives x0
+        return z, start + k
+
+    def student_target(
+        self, noisy: torch.Tensor, start: torch.Tensor, landed: torch.Tensor, end: torch.Tensor
+    ) -> torch.Tensor:
+        """The noise prediction whose single DDIM step from ``noisy`` (grid index ``start``) lands on ``landed``
+        (grid index ``end``); float32 ``(B, C, *S)``."""
+        z_t, z_s = noisy.double(), landed.double()
+        a_t, s_t = self._coef(self.fine_alpha, start, z_t), self._coef(self.fine_sigma, start, z_t)
+        a_s, s_s = self._coef(self.fine_alpha, end, z_t), self._coef(self.fine_sigma, end, z_t)
+        ratio = s_s / s_t
+        x_tilde = (z_s - ratio * z_t) / (a_s - ratio * a_t)
+        return ((z_t - a_t * x_tilde) / s_t).float()
+
+    def __call__(
+        self,
+        batchdata: Mapping[str, Any] | Sequence[Any] | torch.Tensor,
+        device: str | torch.device | None = None,
+        non_blocking: bool = False,
+        **kwargs: Any,
+    ) -> tuple[torch.Tensor, torch.Tensor, tuple, dict[str, torch.Tensor]]:
+        """Prepare one batch (see the class docstring).
+
+        Returns:
+            ``(latents (B, *latent_shape), student target (B, *latent_shape), (), {"noise", "timesteps",
+            "class_labels"})``.
+        """
+        latents, noisy, args, kw = self.noised_latents(batchdata, device, non_blocking, **kwargs)
+        landed, end = self.teacher_rollout(noisy, kw["timesteps"], kw["class_labels"])
+        start = end - self.teacher_substeps
+        return latents, self.student_target(noisy, start, landed, end), args, kw

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .dpm_solver import DPMSolverMultistepScheduler
+from .dpm_solver import TIMESTEP_SPACINGS, DPMSolverMultistepScheduler, trailing_timesteps
 from .factory import SCHEDULER_NAMES, get_scheduler
 
-__all__ = ["SCHEDULER_NAMES", "DPMSolverMultistepScheduler", "get_scheduler"]
+__all__ = ["SCHEDULER_NAMES", "TIMESTEP_SPACINGS", "DPMSolverMultistepScheduler", "get_scheduler", "trailing_timesteps"]

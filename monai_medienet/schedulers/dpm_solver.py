@@ -9,7 +9,33 @@ import torch
 from monai.networks.schedulers import Scheduler
 from monai.networks.schedulers.ddpm import DDPMPredictionType
 
-__all__ = ["DPMSolverMultistepScheduler"]
+__all__ = ["DPMSolverMultistepScheduler", "TIMESTEP_SPACINGS", "trailing_timesteps"]
+
+#: inference timestep spacings of :class:`DPMSolverMultistepScheduler`.
+TIMESTEP_SPACINGS = ("logsnr", "linspace", "trailing")
+
+
+def trailing_timesteps(num_train_timesteps: int, num_inference_steps: int) -> np.ndarray:
+    """The "trailing" inference grid ``round(T - j * T / N) - 1`` for ``j = 0 .. N - 1`` (descending).
+
+    It starts at ``T - 1`` and ends at ``round(T / N) - 1``; the solver's last step goes from there to the clean
+    sample. Grids of ``N`` and ``N * k`` steps are nested (every ``k``-th point of the finer grid is a point of the
+    coarser one), which step distillation relies on (Lin et al., WACV 2024, recommend this spacing for few steps).
+
+    Args:
+        num_train_timesteps: ``T``.
+        num_inference_steps: ``N``, 1..``T``.
+
+    Returns:
+        ``(N,)`` int64 timesteps, strictly descending.
+
+    Raises:
+        ValueError: when ``N`` is outside ``[1, T]``.
+    """
+    t, n = int(num_train_timesteps), int(num_inference_steps)
+    if not 1 <= n <= t:
+        raise ValueError(f"trailing_timesteps: num_inference_steps must be in [1, {t}], got {n}.")
+    return (np.round(t - np.arange(n) * (t / n)) - 1).astype(np.int64)
 
 
 class DPMSolverMultistepScheduler(Scheduler):
@@ -33,7 +59,10 @@ class DPMSolverMultistepScheduler(Scheduler):
       against the exact ODE solution, versus ~10 % for MONAI's DDIM (see the tests);
     - ``timestep_spacing="linspace"``: ``round(linspace(T - 1, 0, N))`` like MONAI's DDIM (e.g. 999, 888, ..., 0).
       With linear-in-``t`` spacing the last log-SNR steps are very long and the second-order extrapolation is
-      poor at 10-20 steps; prefer ``"logsnr"``.
+      poor at 10-20 steps; prefer ``"logsnr"``;
+    - ``timestep_spacing="trailing"``: ``round(T - j T / N) - 1`` (e.g. 999, 899, ..., 99 for N = 10; see
+      :func:`trailing_timesteps`), the grid that step-distilled students are trained on (bundle run id
+      ``distill_steps``): sample them with ``solver_order=1`` (DDIM) and the same ``N``.
 
     Repeated timesteps from the rounding are dropped, so :attr:`num_inference_steps` can be below the number asked.
 
@@ -56,7 +85,8 @@ class DPMSolverMultistepScheduler(Scheduler):
         solver_order: 1 (DPM-Solver++ 1, equivalent to DDIM) or 2 (DPM-Solver++ 2M).
         prediction_type: ``"epsilon"``, ``"v_prediction"`` or ``"sample"`` (member of ``DDPMPredictionType``).
         lower_order_final: use the first-order update for the final step (recommended below ~15 steps).
-        timestep_spacing: ``"logsnr"`` (uniform in log-SNR) or ``"linspace"`` (uniform in ``t``).
+        timestep_spacing: ``"logsnr"`` (uniform in log-SNR), ``"linspace"`` (uniform in ``t``) or ``"trailing"``
+            (uniform in ``t``, ending at ``T / N - 1``).
         clip_sample: clamp the predicted ``x0`` to ``[clip_sample_min, clip_sample_max]``.
         clip_sample_min: lower clamp value.
         clip_sample_max: upper clamp value.
@@ -95,8 +125,8 @@ class DPMSolverMultistepScheduler(Scheduler):
             )
         self.solver_order = solver_order
         self.prediction_type = prediction_type
-        if timestep_spacing not in ("linspace", "logsnr"):
-            raise ValueError(f"{name}: timestep_spacing must be 'linspace' or 'logsnr', got {timestep_spacing!r}.")
+        if timestep_spacing not in TIMESTEP_SPACINGS:
+            raise ValueError(f"{name}: timestep_spacing must be one of {TIMESTEP_SPACINGS}, got {timestep_spacing!r}.")
         self.lower_order_final = lower_order_final
         self.timestep_spacing = timestep_spacing
         if clip_mode not in ("ddim", "data"):
@@ -129,6 +159,8 @@ class DPMSolverMultistepScheduler(Scheduler):
             )
         if self.timestep_spacing == "linspace":
             ts = np.linspace(self.num_train_timesteps - 1, 0, num_inference_steps).round().astype(np.int64)
+        elif self.timestep_spacing == "trailing":
+            ts = trailing_timesteps(self.num_train_timesteps, num_inference_steps)
         else:  # uniform in log-SNR, mapped to the nearest training timestep
             acp = self._acp64.numpy()
             lam_train = 0.5 * (np.log(acp) - np.log1p(-acp))  # increasing as t decreases

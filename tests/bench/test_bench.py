@@ -44,7 +44,8 @@ def test_plan_pairs_reference_and_medienet_cases():
     keys = [case_key(s) for s in rep]
     assert len(keys) == len(set(keys))
     for size in (32, 64):
-        for pipe in ("monai_ref", "medienet_default", "medienet_fast", "medienet_distilled"):
+        for pipe in ("monai_ref", "medienet_default", "medienet_fast", "medienet_distilled", "medienet_steps10",
+                     "medienet_steps5"):  # fmt: skip
             assert f"sample[image_size={size},pipeline={pipe}]" in keys
     assert "train[image_size=64,pipeline=monai_ref]" in keys and "train[image_size=64,pipeline=medienet_fast]" in keys
     assert "matmul_peak[dtype=bf16]" in keys and "matmul_peak[dtype=fp32]" in keys
@@ -57,6 +58,7 @@ def test_plan_pairs_reference_and_medienet_cases():
     rep_c, _ = plan("full", compile=True, native_bf16=True)
     assert any("medienet_fast_compile" in case_key(s) for s in rep_c)
     assert "sample[image_size=64,pipeline=medienet_distilled_compile]" in [case_key(s) for s in rep_c]
+    assert "sample[image_size=64,pipeline=medienet_steps5_compile]" in [case_key(s) for s in rep_c]
     sub, _ = plan("full", compile=True, only=["fast_compile", "compile=True"], native_bf16=True)
     assert [case_key(s) for s in sub] == [
         "sample[image_size=64,pipeline=medienet_fast_compile]",
@@ -196,6 +198,19 @@ def test_distilled_pipeline_samples_at_guidance_one_with_half_the_network_work()
     assert distilled["unet_flops_per_step"] * 2 == fast["unet_flops_per_step"]
     assert distilled["dtype"] == fast["dtype"] and distilled["steps"] == fast["steps"]
     assert torch.isfinite(run(2)).all()
+
+
+def test_step_distilled_pipeline_runs_ddim_on_the_trailing_grid_at_guidance_one():
+    from bench.cases import make_sampler
+    from bench.config import QUICK
+
+    _, distilled = make_sampler(QUICK, "medienet_distilled", 32)
+    run, steps = make_sampler(QUICK, "medienet_steps3", 32)
+    assert steps["steps"] == 3 and steps["guidance_scale"] == 1.0 and steps["dtype"] == distilled["dtype"]
+    assert steps["unet_flops_per_step"] == distilled["unet_flops_per_step"]
+    assert torch.isfinite(run(3)).all()
+    with pytest.raises(ValueError, match="expected medienet_steps<N>"):
+        make_sampler(QUICK, "medienet_stepsX", 32)
 
 
 def test_cli_parser():

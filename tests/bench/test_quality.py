@@ -23,6 +23,9 @@ def test_parse_variant():
     lin = parse_variant("dpmpp_2m@linspace:20:fp32")
     assert lin["sampler"] == "dpmpp_2m@linspace" and lin["timestep_spacing"] == "linspace"
     assert "timestep_spacing" not in parse_variant("dpmpp_2m:20:fp32")
+    only = parse_variant("2/dpmpp_1@trailing:10:fast")
+    assert only["checkpoint_index"] == 2 and only["timestep_spacing"] == "trailing" and only["steps"] == 10
+    assert "checkpoint_index" not in parse_variant("ddim:50:fp32")
     assert parse_variant("dpmpp_2m:40:fast:gi0.1-0.7")["guidance_interval"] == [0.1, 0.7]
     gi = parse_variant("ddim:50:fp32:3:gi0-0.5")
     assert gi["seed"] == 3 and gi["guidance_interval"] == [0.0, 0.5]
@@ -30,6 +33,7 @@ def test_parse_variant():
     bad_variants = (
         "ddim:50", "ddim:x:fp32", "ddim:50:fp8", "a:1:fp32:2:3", "ddim@linspace:50:fp32", "dpmpp_2m@x:9:fp32",
         "ddim:50:fp32:gi0.5", "ddim:50:fp32:gi0.7-0.2", "ddim:50:fp32:gia-b", "ddim:50:fp32:gi0-1:2",
+        "x/ddim:50:fp32", "/ddim:50:fp32", "ddim@trailing:50:fp32",
     )  # fmt: skip
     for bad in bad_variants:
         with pytest.raises(ValueError, match="parse_variant"):

@@ -20,7 +20,10 @@ SCHEMA = BUNDLES / "meta_schema.json"
 NAMES = ["medienet_pneumoniamnist", "medienet_chest_xray"]
 pytestmark = pytest.mark.filterwarnings("ignore:parsing config_file")
 
-SHARED = ["train.yaml", "inference.yaml", "evaluate.yaml", "multi_gpu_train.yaml", "distill.yaml", "logging.conf"]
+SHARED = [
+    "train.yaml", "inference.yaml", "evaluate.yaml", "multi_gpu_train.yaml", "distill.yaml", "distill_steps.yaml",
+    "logging.conf",
+]  # fmt: skip
 
 
 def configs(bundle: str, *names: str) -> list[str]:
@@ -170,6 +173,28 @@ def test_smoke_distill_guidance(bundle, request, tmp_path):
     with pytest.raises(RuntimeError) as err:
         run_id(bundle, "distill_guidance", ["train.yaml", "distill.yaml"], out, seed=1, resume=False)
     assert "not the teacher's training set" in str(err.value.__cause__)
+    # step distillation from the guidance-distilled student: 4 -> 2 steps, then 2 -> 1 from that student
+    steps = ["train.yaml", "distill.yaml", "distill_steps.yaml"]
+    run_id(bundle, "distill_steps", steps, out, student_steps=2)
+    two = torch.load(out / "checkpoints" / "diffusion_steps2.pt", map_location="cpu", weights_only=True)
+    assert two["step_distillation"]["student_steps"] == 2 and two["step_distillation"]["sampler"] == "dpmpp_1"
+    assert two["guidance_distillation"]["guidance_scale"] == 2.0  # inherited from the guidance-distilled teacher
+    assert two["train_fingerprints"] == teacher["train_fingerprints"] and two["engine"]["iteration"] > 0
+    assert (out / "distill_steps2_summary.json").is_file() and list((out / "samples_steps2").glob("*.png"))
+    run_id(bundle, "distill_steps", steps, out, student_steps=1,
+           step_teacher_checkpoint=str(out / "checkpoints" / "diffusion_steps2.pt"))  # fmt: skip
+    assert torch.load(out / "checkpoints" / "diffusion_steps1.pt", weights_only=True)["step_distillation"][
+        "student_steps"] == 1  # fmt: skip
+    with pytest.raises(RuntimeError) as err:  # a 2-step teacher cannot teach a 2-step student with 2 substeps
+        run_id(bundle, "distill_steps", steps, out, student_steps=2, resume=False,
+               step_teacher_checkpoint=str(out / "checkpoints" / "diffusion_steps2.pt"))  # fmt: skip
+    assert "step-distilled for 2 steps" in str(err.value.__cause__)
+    run_id(
+        bundle, "inference", ["inference.yaml"], out, guidance_scale=1.0, sampler="dpmpp_1", num_inference_steps=1,
+        inference_checkpoint=str(out / "checkpoints" / "diffusion_steps1.pt"),
+        inference_output_dir=str(out / "synthetic_steps1"),
+    )  # fmt: skip
+    assert len((out / "synthetic_steps1" / "manifest.csv").read_text().splitlines()) == 1 + 2 * 2
 
 
 @pytest.mark.slow

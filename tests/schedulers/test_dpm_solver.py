@@ -6,7 +6,7 @@ import pytest
 import torch
 from monai.networks.schedulers import Scheduler
 
-from monai_medienet.schedulers import DPMSolverMultistepScheduler, get_scheduler
+from monai_medienet.schedulers import DPMSolverMultistepScheduler, get_scheduler, trailing_timesteps
 
 T = 1000
 MU, STD = 0.7, 0.3  # toy data distribution N(MU, STD^2), one value per "pixel"
@@ -99,6 +99,30 @@ def test_timesteps_cover_training_range():
         assert sched.timesteps.dtype == torch.long
     sched.set_timesteps(1000)  # rounding repeats are dropped, never duplicated
     assert len(set(sched.timesteps.tolist())) == sched.num_inference_steps
+
+
+def test_trailing_grid_is_nested_and_ends_above_zero():
+    assert trailing_timesteps(T, 10).tolist() == [999, 899, 799, 699, 599, 499, 399, 299, 199, 99]
+    for n in (3, 5, 8, 20):
+        coarse, fine = trailing_timesteps(T, n), trailing_timesteps(T, 4 * n)
+        assert coarse.tolist() == fine[::4].tolist()  # every 4th point of the finer grid: nested
+        assert coarse[0] == T - 1 and all(a > b for a, b in zip(coarse, coarse[1:]))
+    sched = DPMSolverMultistepScheduler(timestep_spacing="trailing", **SCHED)
+    sched.set_timesteps(10)
+    assert sched.timesteps.tolist() == trailing_timesteps(T, 10).tolist()
+    with pytest.raises(ValueError, match="num_inference_steps"):
+        trailing_timesteps(T, 0)
+
+
+def test_trailing_ddim_converges_on_toy(x_T):
+    # first order on the trailing grid is DDIM whose last step jumps from T/N - 1 to the clean sample
+    ref = solve(DPMSolverMultistepScheduler(solver_order=1, timestep_spacing="linspace", **SCHED), 1000, x_T)
+    errs = [
+        float((solve(DPMSolverMultistepScheduler(solver_order=1, timestep_spacing="trailing", **SCHED), n, x_T) - ref)
+              .pow(2).mean().sqrt())
+        for n in (5, 20, 100)
+    ]  # fmt: skip
+    assert errs[0] > errs[1] > errs[2] and errs[2] < 0.02
 
 
 def test_step_returns_prev_and_x0_and_restarts():
