@@ -287,6 +287,13 @@ class StepDistillationPrepareBatch(GuidanceDistillationPrepareBatch):
     Inputs are returned as latents, as in :class:`GuidanceDistillationPrepareBatch` (the trainer's inferer must not
     encode again). The teacher runs ``k`` forward passes per batch (``2 k`` with classifier-free guidance).
 
+    Loss weighting: an error ``d`` of the noise prediction moves the student's data prediction by
+    ``d / sqrt(SNR_t)`` (``SNR = alpha^2 / sigma^2``), ~80x at ``t = T - 1`` on the latent-diffusion schedule, where
+    the high-noise steps decide an image's layout. A plain noise-space loss gives those steps almost no weight.
+    ``loss_weighting="truncated_snr"`` returns ``{"target": eps*, "weight": max(1, 1 / SNR_t)}`` (Salimans & Ho's
+    truncated-SNR weighting ``max(SNR, 1)`` of the data-space loss, written in noise space), to be used with
+    :class:`~monai_medienet.losses.WeightedDiffusionLoss`; ``"none"`` returns the plain target tensor.
+
     Args:
         teacher: the frozen teacher denoiser (e.g. a guidance-distilled student, or the previous round's student).
         teacher_inferer: a :class:`~monai_medienet.inferers.ClassConditionalLatentDiffusionInferer` with the
@@ -300,6 +307,7 @@ class StepDistillationPrepareBatch(GuidanceDistillationPrepareBatch):
             guidance is built in; > 1 distils guidance and steps at once).
         clip_sample_range: ``(lo, hi)`` clamp of the teacher's data prediction (the bundles' ``clip_sample_min`` /
             ``clip_sample_max``), or None for no clamping.
+        loss_weighting: ``"none"`` or ``"truncated_snr"`` (see above).
         cond_drop_prob: probability to replace a label by the null class (default 0: the student samples
             conditionally).
         teacher_dtype: dtype of the teacher's forward passes (targets are float32).
@@ -310,7 +318,7 @@ class StepDistillationPrepareBatch(GuidanceDistillationPrepareBatch):
 
     Raises:
         ValueError: on ``student_steps < 1``, ``teacher_substeps < 2``, a grid finer than the training schedule, an
-            empty clamp range or the base classes' errors.
+            empty clamp range, an unknown ``loss_weighting`` or the base classes' errors.
     """
 
     def __init__(
@@ -324,6 +332,7 @@ class StepDistillationPrepareBatch(GuidanceDistillationPrepareBatch):
         teacher_substeps: int = 2,
         guidance_scale: float = 1.0,
         clip_sample_range: Sequence[float] | None = None,
+        loss_weighting: str = "none",
         cond_drop_prob: float = 0.0,
         teacher_dtype: torch.dtype | None = None,
         image_key: str = "image",
@@ -332,6 +341,8 @@ class StepDistillationPrepareBatch(GuidanceDistillationPrepareBatch):
         generator: torch.Generator | None = None,
     ) -> None:
         name = type(self).__name__
+        if loss_weighting not in ("none", "truncated_snr"):
+            raise ValueError(f"{name}: loss_weighting must be 'none' or 'truncated_snr', got {loss_weighting!r}.")
         if int(student_steps) < 1:
             raise ValueError(f"{name}: student_steps must be >= 1, got {student_steps}.")
         if int(teacher_substeps) < 2:
@@ -360,6 +371,7 @@ class StepDistillationPrepareBatch(GuidanceDistillationPrepareBatch):
         )
         self.student_steps = int(student_steps)
         self.teacher_substeps = int(teacher_substeps)
+        self.loss_weighting = loss_weighting
         self.clip_sample_range = (
             (float(clip_sample_range[0]), float(clip_sample_range[1])) if clip_sample_range is not None else None
         )
@@ -430,14 +442,19 @@ class StepDistillationPrepareBatch(GuidanceDistillationPrepareBatch):
         device: str | torch.device | None = None,
         non_blocking: bool = False,
         **kwargs: Any,
-    ) -> tuple[torch.Tensor, torch.Tensor, tuple, dict[str, torch.Tensor]]:
+    ) -> tuple[torch.Tensor, torch.Tensor | dict[str, torch.Tensor], tuple, dict[str, torch.Tensor]]:
         """Prepare one batch (see the class docstring).
 
         Returns:
             ``(latents (B, *latent_shape), student target (B, *latent_shape), (), {"noise", "timesteps",
-            "class_labels"})``.
+            "class_labels"})``; with ``loss_weighting="truncated_snr"`` the target is ``{"target", "weight" (B,)}``.
         """
         latents, noisy, args, kw = self.noised_latents(batchdata, device, non_blocking, **kwargs)
         landed, end = self.teacher_rollout(noisy, kw["timesteps"], kw["class_labels"])
         start = end - self.teacher_substeps
-        return latents, self.student_target(noisy, start, landed, end), args, kw
+        target = self.student_target(noisy, start, landed, end)
+        if self.loss_weighting == "none":
+            return latents, target, args, kw
+        snr = (self.fine_alpha[start] / self.fine_sigma[start]) ** 2
+        weight = torch.clamp(1.0 / snr, min=1.0).float().to(target.device)
+        return latents, {"target": target, "weight": weight}, args, kw

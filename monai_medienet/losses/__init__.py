@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from .diffusion import DIFFUSION_LOSS_NAMES, get_diffusion_loss
+from .diffusion import DIFFUSION_LOSS_NAMES, WeightedDiffusionLoss, get_diffusion_loss
 
-__all__ = ["DIFFUSION_LOSS_NAMES", "get_diffusion_loss"]
+__all__ = ["DIFFUSION_LOSS_NAMES", "WeightedDiffusionLoss", "get_diffusion_loss"]

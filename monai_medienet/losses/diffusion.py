@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+import torch
 from torch import nn
 
-__all__ = ["DIFFUSION_LOSS_NAMES", "get_diffusion_loss"]
+__all__ = ["DIFFUSION_LOSS_NAMES", "WeightedDiffusionLoss", "get_diffusion_loss"]
 
 DIFFUSION_LOSS_NAMES = ("l2", "l1", "huber")
 
@@ -33,3 +35,48 @@ def get_diffusion_loss(name: str = "l2", **kwargs: Any) -> nn.Module:
     if key == "huber":
         return nn.HuberLoss(**kwargs)
     raise ValueError(f"get_diffusion_loss: name must be one of {DIFFUSION_LOSS_NAMES}, got {name!r}.")
+
+
+class WeightedDiffusionLoss(nn.Module):
+    """A diffusion loss with an optional weight per sample, for targets that carry their weights.
+
+    A ``PrepareBatch`` that weights its samples (e.g. :class:`~monai_medienet.engines.StepDistillationPrepareBatch`
+    with ``loss_weighting="truncated_snr"``) returns the target as ``{"target": (B, C, *S), "weight": (B,)}``; MONAI's
+    ``SupervisedTrainer`` hands it to the loss unchanged. The loss is then the weighted mean
+    ``sum_b w_b l_b / sum_b w_b`` of the per-sample losses ``l_b`` (mean over ``C, *S``). A plain tensor target gives
+    the unweighted loss of ``get_diffusion_loss(name)``.
+
+    Args:
+        name: ``"l2"``, ``"l1"`` or ``"huber"`` (see :func:`get_diffusion_loss`).
+        **kwargs: constructor arguments of the torch loss (``reduction`` is set here).
+
+    Raises:
+        ValueError: on an unknown ``name`` or a ``reduction`` argument.
+    """
+
+    def __init__(self, name: str = "l2", **kwargs: Any) -> None:
+        super().__init__()
+        if "reduction" in kwargs:
+            raise ValueError(f"WeightedDiffusionLoss: reduction is fixed (weighted mean), got {kwargs['reduction']!r}.")
+        self.loss = get_diffusion_loss(name, reduction="none", **kwargs)
+
+    def forward(self, pred: torch.Tensor, target: torch.Tensor | Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """The (weighted) mean loss.
+
+        Args:
+            pred: ``(B, C, *S)`` prediction.
+            target: ``(B, C, *S)`` tensor, or ``{"target": (B, C, *S), "weight": (B,)}`` with weights >= 0.
+
+        Raises:
+            ValueError: on a weight shape other than ``(B,)``.
+        """
+        if not isinstance(target, Mapping):
+            return self.loss(pred, target).mean()
+        per_sample = self.loss(pred, target["target"]).flatten(1).mean(dim=1)
+        weight = torch.as_tensor(target["weight"], dtype=per_sample.dtype, device=per_sample.device)
+        if weight.shape != per_sample.shape:
+            raise ValueError(
+                f"WeightedDiffusionLoss: expected weights of shape {tuple(per_sample.shape)}, "
+                f"got {tuple(weight.shape)}."
+            )
+        return (weight * per_sample).sum() / weight.sum().clamp_min(1e-12)

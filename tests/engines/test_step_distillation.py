@@ -36,11 +36,12 @@ def _net(seed=0):
     return net.eval()
 
 
-def _setup(student_steps=5, teacher_substeps=2, **kw):
+def _setup(student_steps=5, teacher_substeps=2, num_train_timesteps=T, **kw):
     teacher = _net()
-    teacher_inferer = ClassConditionalLatentDiffusionInferer(get_scheduler("ddpm", num_train_timesteps=T))
+    scheduler = get_scheduler("ddpm", num_train_timesteps=num_train_timesteps)
+    teacher_inferer = ClassConditionalLatentDiffusionInferer(scheduler)
     pb = StepDistillationPrepareBatch(
-        teacher, teacher_inferer, student_steps, T, num_classes=2, latent_shape=(2, 8, 8),
+        teacher, teacher_inferer, student_steps, num_train_timesteps, num_classes=2, latent_shape=(2, 8, 8),
         teacher_substeps=teacher_substeps, seed=0, **kw,
     )  # fmt: skip
     return teacher, teacher_inferer, pb
@@ -146,3 +147,28 @@ def test_step_distilled_checkpoint_samples_on_its_grid_and_warns_off_it(tiny_dif
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*step-distilled.*")
         generate_synthetic(path, tmp_path / "b", sampler="dpmpp_1", num_inference_steps=2, **kw)
+
+
+def test_truncated_snr_weighting_weights_high_noise_steps_and_the_loss_uses_it():
+    from monai_medienet.losses import WeightedDiffusionLoss
+
+    _, _, plain = _setup(num_train_timesteps=1000)  # the bundles' schedule: SNR << 1 at high noise
+    _, _, weighted = _setup(num_train_timesteps=1000, loss_weighting="truncated_snr")
+    batch = {"image": torch.randn(6, 2, 8, 8), "label": torch.tensor([0, 1] * 3)}
+    _, target, _, kw = plain(batch)
+    _, out, _, kw_w = weighted(batch)
+    torch.testing.assert_close(out["target"], target)  # same draws: same targets, plus weights
+    acp = weighted.teacher_inferer.scheduler.alphas_cumprod.double()[kw_w["timesteps"]]
+    torch.testing.assert_close(out["weight"], ((1 - acp) / acp).clamp(min=1).float())
+    assert out["weight"].max() > 10  # high-noise steps count far more than in the noise-space loss
+    loss = WeightedDiffusionLoss("l2")
+    pred = torch.zeros_like(target)
+    per = target.pow(2).flatten(1).mean(1)
+    torch.testing.assert_close(loss(pred, out), (out["weight"] * per).sum() / out["weight"].sum())
+    torch.testing.assert_close(loss(pred, target), per.mean())
+    with pytest.raises(ValueError, match="expected weights of shape \\(6,\\), got \\(3,\\)"):
+        loss(pred, {"target": target, "weight": torch.ones(3)})
+    with pytest.raises(ValueError, match="WeightedDiffusionLoss: reduction is fixed"):
+        WeightedDiffusionLoss("l2", reduction="sum")
+    with pytest.raises(ValueError, match="loss_weighting must be 'none' or 'truncated_snr', got 'snr'"):
+        _setup(loss_weighting="snr")
