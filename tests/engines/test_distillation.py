@@ -18,24 +18,11 @@ from monai_medienet.engines import (
 from monai_medienet.handlers import atomic_torch_save
 from monai_medienet.inferers import ClassConditionalLatentDiffusionInferer
 from monai_medienet.losses import get_diffusion_loss
-from monai_medienet.networks import MedIENetUNet
 from monai_medienet.schedulers import get_scheduler
 
 
-def _net(seed=0):
-    torch.manual_seed(seed)
-    net = MedIENetUNet(
-        spatial_dims=2, in_channels=2, out_channels=2, num_classes=2, channels=(8, 16),
-        attention_levels=(False, True), num_res_blocks=1, num_head_channels=8, norm_num_groups=4,
-    )  # fmt: skip
-    with torch.no_grad():  # MONAI zero-initialises output projections: an untrained net would ignore the class
-        for p in net.parameters():
-            p.add_(0.05 * torch.randn_like(p))
-    return net.eval()
-
-
-def _setup(guidance_scale=2.0, **kw):
-    teacher = _net()
+def _setup(make, guidance_scale=2.0, **kw):
+    teacher = make()
     scheduler = get_scheduler("ddpm", num_train_timesteps=100)
     teacher_inferer = ClassConditionalLatentDiffusionInferer(scheduler, autoencoder=None, scale_factor=0.5)
     pb = GuidanceDistillationPrepareBatch(
@@ -45,8 +32,8 @@ def _setup(guidance_scale=2.0, **kw):
     return teacher, teacher_inferer, pb, student_inferer
 
 
-def test_target_is_the_teachers_guided_prediction_on_the_students_input():
-    teacher, teacher_inferer, pb, student_inferer = _setup(guidance_scale=2.0)
+def test_target_is_the_teachers_guided_prediction_on_the_students_input(tiny_class_unet):
+    teacher, teacher_inferer, pb, student_inferer = _setup(tiny_class_unet, guidance_scale=2.0)
     images = torch.rand(4, 2, 8, 8)
     latents, target, args, kw = pb({"image": images, "label": torch.tensor([0, 1, 1, 0])})
     assert args == () and set(kw) == {"noise", "timesteps", "class_labels"}
@@ -64,23 +51,23 @@ def test_target_is_the_teachers_guided_prediction_on_the_students_input():
     with torch.no_grad():
         pred = student_inferer(latents, student.eval(), **kw)
     torch.testing.assert_close(pred, cond)
-    _, _, pb1, _ = _setup(guidance_scale=1.0)
+    _, _, pb1, _ = _setup(tiny_class_unet, guidance_scale=1.0)
     latents1, target1, _, kw1 = pb1({"image": images, "label": torch.tensor([0, 1, 1, 0])})
     with torch.no_grad():
         assert get_diffusion_loss("l2")(student_inferer(latents1, student, **kw1), target1).item() < 1e-10
     assert (target - cond).abs().max() > 1e-3
 
 
-def test_bf16_teacher_is_a_cast_copy_and_targets_stay_float32():
-    teacher, _, pb, _ = _setup(teacher_dtype=torch.bfloat16)
+def test_bf16_teacher_is_a_cast_copy_and_targets_stay_float32(tiny_class_unet):
+    teacher, _, pb, _ = _setup(tiny_class_unet, teacher_dtype=torch.bfloat16)
     assert next(teacher.parameters()).dtype == torch.float32  # the caller's module is untouched
     assert next(pb.teacher.parameters()).dtype == torch.bfloat16
     _, target, _, _ = pb({"image": torch.rand(2, 2, 8, 8), "label": torch.tensor([0, 1])})
     assert target.dtype == torch.float32 and torch.isfinite(target).all()
 
 
-def test_errors():
-    teacher = _net()
+def test_errors(tiny_class_unet):
+    teacher = tiny_class_unet()
     inferer = ClassConditionalLatentDiffusionInferer(get_scheduler("ddpm", num_train_timesteps=10))
     with pytest.raises(ValueError, match="GuidanceDistillationPrepareBatch: guidance_scale must be > 0, got 0"):
         GuidanceDistillationPrepareBatch(teacher, inferer, 0, 10, 2, (2, 8, 8))
@@ -100,9 +87,9 @@ def test_errors():
         check_distillation_data({}, ["a"])
 
 
-def test_supervised_trainer_moves_the_student_towards_the_guided_teacher():
-    _, _, pb, student_inferer = _setup(guidance_scale=3.0)
-    student = distillation_student(_net(seed=1))  # another network: a clear gap to close
+def test_supervised_trainer_moves_the_student_towards_the_guided_teacher(tiny_class_unet):
+    _, _, pb, student_inferer = _setup(tiny_class_unet, guidance_scale=3.0)
+    student = distillation_student(tiny_class_unet(seed=1))  # another network: a clear gap to close
     torch.manual_seed(1)
     data = [{"image": torch.rand(8, 2, 8, 8), "label": torch.tensor([0, 1] * 4)}]
     loss = get_diffusion_loss("l2")

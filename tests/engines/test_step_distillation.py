@@ -18,26 +18,13 @@ from monai_medienet.engines import (
 from monai_medienet.handlers import atomic_torch_save
 from monai_medienet.inferers import ClassConditionalLatentDiffusionInferer
 from monai_medienet.losses import get_diffusion_loss
-from monai_medienet.networks import MedIENetUNet
 from monai_medienet.schedulers import DPMSolverMultistepScheduler, get_scheduler, trailing_timesteps
 
 T = 100
 
 
-def _net(seed=0):
-    torch.manual_seed(seed)
-    net = MedIENetUNet(
-        spatial_dims=2, in_channels=2, out_channels=2, num_classes=2, channels=(8, 16),
-        attention_levels=(False, True), num_res_blocks=1, num_head_channels=8, norm_num_groups=4,
-    )  # fmt: skip
-    with torch.no_grad():  # MONAI zero-initialises output projections: an untrained net would ignore the class
-        for p in net.parameters():
-            p.add_(0.05 * torch.randn_like(p))
-    return net.eval()
-
-
-def _setup(student_steps=5, teacher_substeps=2, num_train_timesteps=T, **kw):
-    teacher = _net()
+def _setup(make, student_steps=5, teacher_substeps=2, num_train_timesteps=T, **kw):
+    teacher = make()
     scheduler = get_scheduler("ddpm", num_train_timesteps=num_train_timesteps)
     teacher_inferer = ClassConditionalLatentDiffusionInferer(scheduler)
     pb = StepDistillationPrepareBatch(
@@ -54,8 +41,8 @@ def _ddim(steps, clip=None):
 
 
 @pytest.mark.parametrize("teacher_substeps,clip", [(2, None), (3, None), (2, (-0.5, 0.5))])
-def test_one_student_step_lands_on_the_teachers_substeps(teacher_substeps, clip):
-    teacher, teacher_inferer, pb = _setup(teacher_substeps=teacher_substeps, clip_sample_range=clip)
+def test_one_student_step_lands_on_the_teachers_substeps(tiny_class_unet, teacher_substeps, clip):
+    teacher, teacher_inferer, pb = _setup(tiny_class_unet, teacher_substeps=teacher_substeps, clip_sample_range=clip)
     images = torch.randn(6, 2, 8, 8)
     latents, target, args, kw = pb({"image": images, "label": torch.tensor([0, 1] * 3)})
     assert args == () and set(kw) == {"noise", "timesteps", "class_labels"}
@@ -76,8 +63,8 @@ def test_one_student_step_lands_on_the_teachers_substeps(teacher_substeps, clip)
         torch.testing.assert_close(one, z, rtol=1e-4, atol=1e-4)
 
 
-def test_targets_cover_the_grid_and_differ_from_the_teachers_own_prediction():
-    teacher, _, pb = _setup(student_steps=2)
+def test_targets_cover_the_grid_and_differ_from_the_teachers_own_prediction(tiny_class_unet):
+    teacher, _, pb = _setup(tiny_class_unet, student_steps=2)
     images = torch.randn(4, 2, 8, 8)
     _, target, _, kw = pb({"image": images, "label": torch.tensor([0, 1, 0, 1])})
     assert torch.isfinite(target).all() and target.dtype == torch.float32
@@ -88,10 +75,10 @@ def test_targets_cover_the_grid_and_differ_from_the_teachers_own_prediction():
     assert (target - own).abs().max() > 1e-3
 
 
-def test_trainer_moves_the_student_towards_the_targets_and_bf16_teacher_is_a_copy():
-    teacher, _, pb = _setup(teacher_dtype=torch.bfloat16)
+def test_trainer_moves_the_student_towards_the_targets_and_bf16_teacher_is_a_copy(tiny_class_unet):
+    teacher, _, pb = _setup(tiny_class_unet, teacher_dtype=torch.bfloat16)
     assert next(teacher.parameters()).dtype == torch.float32 and next(pb.teacher.parameters()).dtype == torch.bfloat16
-    student = distillation_student(_net(seed=1))
+    student = distillation_student(tiny_class_unet(seed=1))
     inferer = ClassConditionalLatentDiffusionInferer(get_scheduler("ddpm", num_train_timesteps=T))
     loss = get_diffusion_loss("l2")
     data = [{"image": torch.randn(8, 2, 8, 8), "label": torch.tensor([0, 1] * 4)}]
@@ -110,8 +97,8 @@ def test_trainer_moves_the_student_towards_the_targets_and_bf16_teacher_is_a_cop
     assert gap() < 0.5 * before
 
 
-def test_errors():
-    teacher = _net()
+def test_errors(tiny_class_unet):
+    teacher = tiny_class_unet()
     inferer = ClassConditionalLatentDiffusionInferer(get_scheduler("ddpm", num_train_timesteps=T))
     cases = [
         ({"student_steps": 0}, "StepDistillationPrepareBatch: student_steps must be >= 1, got 0"),
@@ -149,11 +136,11 @@ def test_step_distilled_checkpoint_samples_on_its_grid_and_warns_off_it(tiny_dif
         generate_synthetic(path, tmp_path / "b", sampler="dpmpp_1", num_inference_steps=2, **kw)
 
 
-def test_truncated_snr_weighting_weights_high_noise_steps_and_the_loss_uses_it():
+def test_truncated_snr_weighting_weights_high_noise_steps_and_the_loss_uses_it(tiny_class_unet):
     from monai_medienet.losses import WeightedDiffusionLoss
 
-    _, _, plain = _setup(num_train_timesteps=1000)  # the bundles' schedule: SNR << 1 at high noise
-    _, _, weighted = _setup(num_train_timesteps=1000, loss_weighting="truncated_snr")
+    _, _, plain = _setup(tiny_class_unet, num_train_timesteps=1000)  # the bundles' schedule: SNR << 1 at high noise
+    _, _, weighted = _setup(tiny_class_unet, num_train_timesteps=1000, loss_weighting="truncated_snr")
     batch = {"image": torch.randn(6, 2, 8, 8), "label": torch.tensor([0, 1] * 3)}
     _, target, _, kw = plain(batch)
     _, out, _, kw_w = weighted(batch)
@@ -171,4 +158,4 @@ def test_truncated_snr_weighting_weights_high_noise_steps_and_the_loss_uses_it()
     with pytest.raises(ValueError, match="WeightedDiffusionLoss: reduction is fixed"):
         WeightedDiffusionLoss("l2", reduction="sum")
     with pytest.raises(ValueError, match="loss_weighting must be 'none' or 'truncated_snr', got 'snr'"):
-        _setup(loss_weighting="snr")
+        _setup(tiny_class_unet, loss_weighting="snr")
