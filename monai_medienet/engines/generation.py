@@ -107,8 +107,8 @@ def generate_synthetic(
             f"it; sampling it with guidance_scale={guidance_scale} guides twice (use guidance_scale=1.0).",
             stacklevel=2,
         )
-    steps = gen.step_distillation
-    if steps is not None and (sampler, int(num_inference_steps)) != (steps["sampler"], steps["student_steps"]):
+    steps = gen.step_distillation or {}
+    if steps and (sampler, int(num_inference_steps)) != (steps.get("sampler"), steps.get("student_steps")):
         warnings.warn(
             f"generate_synthetic: {checkpoint} was step-distilled for sampler {steps.get('sampler')!r} at "
             f"{steps.get('student_steps')} steps; sampling it with {sampler!r} at {num_inference_steps} steps is "
