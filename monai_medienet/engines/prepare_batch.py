@@ -378,6 +378,7 @@ class StepDistillationPrepareBatch(GuidanceDistillationPrepareBatch):
         fine = torch.from_numpy(trailing_timesteps(num_train_timesteps, self.student_steps * self.teacher_substeps))
         acp = teacher_inferer.scheduler.alphas_cumprod.double()[fine]
         self.fine_timesteps = fine  # (N k,) descending
+        self._fine_index = {int(t): i for i, t in enumerate(fine.tolist())}
         # index N k is the clean end point (alpha 1, sigma 0)
         self.fine_alpha = torch.cat([acp.sqrt(), torch.ones(1, dtype=torch.float64)])
         self.fine_sigma = torch.cat([(1.0 - acp).sqrt(), torch.zeros(1, dtype=torch.float64)])
@@ -409,8 +410,7 @@ class StepDistillationPrepareBatch(GuidanceDistillationPrepareBatch):
             :attr:`fine_alpha` / :attr:`fine_sigma` (``N k`` = clean).
         """
         k = self.teacher_substeps
-        where = {int(t): i for i, t in enumerate(self.fine_timesteps.tolist())}
-        start = torch.tensor([where[int(t)] for t in timesteps.cpu().tolist()], dtype=torch.long)
+        start = torch.tensor([self._fine_index[int(t)] for t in timesteps.cpu().tolist()], dtype=torch.long)
         z = noisy.float()
         for m in range(k):
             i = start + m
