@@ -53,7 +53,13 @@ from monai_medienet.utils import meta_tracking, resolve_device
 from .classifier import build_classifier, predict_proba, train_classifier
 from .explain import gradcam_maps, select_explanation_images
 from .leakage import check_generator_leakage, check_synthetic_sources, load_generator_provenance
-from .stats import adjust_for_multiplicity, bootstrap_arm, bootstrap_indices, paired_bootstrap_difference
+from .stats import (
+    adjust_for_multiplicity,
+    bootstrap_arm,
+    bootstrap_indices,
+    cross_entropy,
+    paired_bootstrap_difference,
+)
 
 __all__ = [
     "ARM_TOKENS",
@@ -564,6 +570,7 @@ def run_evaluation(
 
     arm_results: dict[str, Any] = {}
     probs: dict[str, list[np.ndarray]] = {}
+    val_probs: dict[str, list[np.ndarray]] = {}  # the kept weights on the real validation set (selection criteria)
     keep: dict[str, torch.nn.Module] = {}
     n_runs = len(cfg.arms) * len(cfg.seeds)
     run_i = 0
@@ -679,6 +686,8 @@ def run_evaluation(
             if not np.array_equal(lab, y_te):
                 raise RuntimeError("run_evaluation: test order changed during prediction.")
             probs[arm].append(p)
+            p_val, lab_val = predict_proba(trained.network, val_items, cfg.batch_size, device, cfg.bf16)
+            val_probs.setdefault(arm, []).append(p_val)
             n_syn_mixed = sum(1 for it in train_items if it.get("synthetic") == 1)
             # a pretrain arm saw its synthetic images in the pre-training stage
             n_syn_used = n_syn_total if pre is not None else n_syn_mixed
@@ -688,6 +697,7 @@ def run_evaluation(
                     "best_val_auroc": trained.best_val_auroc,
                     "best_step": trained.best_step,
                     "steps_run": trained.steps_run,
+                    "val_loss": cross_entropy(lab_val, p_val),
                     "n_train_real": len(train_items) - n_syn_mixed,
                     "n_train_synthetic": n_syn_used,
                     "n_synthetic_requested": n_syn_total,
@@ -730,6 +740,8 @@ def run_evaluation(
     artifacts: dict[str, Any] = {
         "test_labels": y_te,
         "probs": probs,
+        "val_labels": y_va,
+        "val_probs": val_probs,
         "real_train_images": x_tr,
         "real_train_labels": y_tr,
         "synthetic_images": x_sy,

@@ -299,13 +299,16 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
         "",
         f"## Test metrics per arm (mean over seeds, {conf}% bootstrap CI)",
         "",
-        "| arm | AUROC | accuracy | sensitivity | specificity | seed AUROCs | best val AUROC | steps run |",
-        "|---|---|---|---|---|---|---|---|",
+        "| arm | AUROC | accuracy | sensitivity | specificity | seed AUROCs | best val AUROC | val loss (mean) "
+        "| steps run |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for arm, r in results["arms"].items():
         m = r["metrics"]
         seeds = ", ".join(_fmt(v) for v in m["auroc"]["seed_values"])
         val = ", ".join(_fmt(x["best_val_auroc"]) for x in r["runs"])
+        losses = [x["val_loss"] for x in r["runs"] if "val_loss" in x]  # absent in results of older versions
+        val_loss = _fmt(float(np.mean(losses))) if len(losses) == len(r["runs"]) else "—"
         # pretrain arms: synthetic pre-training steps + real fine-tuning steps
         steps = ", ".join(
             f"{x['pretrain']['steps_run']}+{x['steps_run']}" if "pretrain" in x else str(x["steps_run"])
@@ -313,7 +316,7 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
         )
         lines.append(
             f"| {arm} | {_ci(m['auroc'])} | {_ci(m['accuracy'])} | {_ci(m['sensitivity'])} | "
-            f"{_ci(m['specificity'])} | {seeds} | {val} | {steps} |"
+            f"{_ci(m['specificity'])} | {seeds} | {val} | {val_loss} | {steps} |"
         )
     if results["deltas"]:
         lines += [
@@ -544,11 +547,17 @@ def save_predictions(results: Mapping[str, Any], path: str | Path) -> Path:
 
     Returns:
         The path written. Keys: ``test_labels (N,)``, ``seeds (S,)``, ``arms (A,)`` names and ``probs_<i> (S, N, K)``
-        for arm ``i``.
+        for arm ``i``; when the results hold them (runs of :func:`run_evaluation`, not merges), the kept weights'
+        real-validation predictions ``val_labels (V,)`` and ``val_probs_<i> (S, V, K)``, for validation-side
+        selection criteria computed afterwards.
     """
     art = results["artifacts"]
     arms = list(art["probs"])
     arrays = {f"probs_{i}": np.stack(art["probs"][a]) for i, a in enumerate(arms)}
+    val = art.get("val_probs") or {}
+    if val and all(a in val for a in arms):
+        arrays["val_labels"] = np.asarray(art["val_labels"], dtype=np.int64)
+        arrays.update({f"val_probs_{i}": np.stack(val[a]) for i, a in enumerate(arms)})
     path = Path(path)
     np.savez_compressed(
         path,

@@ -36,6 +36,7 @@ __all__ = [
     "bootstrap_indices",
     "adjust_for_multiplicity",
     "classification_metrics",
+    "cross_entropy",
     "holm_adjust",
     "multiclass_auroc",
     "paired_bootstrap_difference",
@@ -79,6 +80,31 @@ def multiclass_auroc(labels: np.ndarray, probs: np.ndarray) -> float:
     if probs.shape[1] == 2:
         return binary_auroc(labels == 1, probs[:, 1])
     return float(np.nanmean([binary_auroc(labels == k, probs[:, k]) for k in range(probs.shape[1])]))
+
+
+def cross_entropy(labels: np.ndarray, probs: np.ndarray, eps: float = 1e-12) -> float:
+    """Mean negative log-likelihood of the true class (natural log), e.g. a classifier's validation loss.
+
+    Args:
+        labels: ``(N,)`` integer labels in ``[0, K)``.
+        probs: ``(N, K)`` probabilities.
+        eps: floor of a probability before the log.
+
+    Returns:
+        ``mean(-log(probs[i, labels[i]]))``.
+
+    Raises:
+        ValueError: when shapes disagree or a label is outside ``[0, K)``.
+    """
+    labels = np.asarray(labels).astype(np.int64).reshape(-1)
+    probs = np.asarray(probs, dtype=np.float64)
+    if probs.ndim != 2 or probs.shape[0] != labels.shape[0] or len(labels) == 0:
+        raise ValueError(
+            f"cross_entropy: probs must be (N>=1, K) matching labels (N,), got {probs.shape} and {labels.shape}."
+        )
+    if labels.min() < 0 or labels.max() >= probs.shape[1]:
+        raise ValueError(f"cross_entropy: labels must lie in [0, {probs.shape[1]}), got {labels.min()}..{labels.max()}.")
+    return float(-np.mean(np.log(np.maximum(probs[np.arange(len(labels)), labels], eps))))
 
 
 def classification_metrics(labels: np.ndarray, probs: np.ndarray) -> dict[str, float]:

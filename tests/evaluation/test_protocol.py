@@ -96,6 +96,14 @@ def test_end_to_end_in_memory(tmp_path):
     assert res["leakage_check"]["train_split_duplicates_skipped"] == 1
     run = res["arms"]["real+syn+aug"]["runs"][0]
     assert run["n_train_real"] == 10 and run["n_train_synthetic"] == 10  # 1:1, class balanced
+    # the kept weights' real-validation predictions are stored, and the loss in the run is their cross-entropy
+    with np.load(tmp_path / "predictions.npz") as z:
+        arms = [str(a) for a in z["arms"]]
+        val_p = z[f"val_probs_{arms.index('real+syn+aug')}"]
+        val_y = z["val_labels"]
+        assert val_p.shape == (1, len(splits["val"]), 2) and np.allclose(val_p.sum(-1), 1.0)
+        assert [int(v) for v in val_y] == [int(it["label"]) for it in splits["val"]]
+        assert run["val_loss"] == pytest.approx(-np.mean(np.log(val_p[0][np.arange(len(val_y)), val_y])))
     assert set(res["deltas"]) == {"real+syn+aug - real"}
     syn_idx = len(syn) - 1
     assert syn_idx in res["memorization"]["pixel"]["exact_copy_indices"]

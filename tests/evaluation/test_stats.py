@@ -12,6 +12,7 @@ from monai_medienet.evaluation import (
     bootstrap_ci,
     bootstrap_indices,
     classification_metrics,
+    cross_entropy,
     holm_adjust,
     multiclass_auroc,
     paired_bootstrap_difference,
@@ -50,6 +51,23 @@ def test_classification_metrics_by_hand():
     assert m["auroc"] == pytest.approx(roc_auc_score(y, p1))
     with pytest.raises(ValueError, match="classification_metrics"):
         classification_metrics(y, p1)
+
+
+def test_cross_entropy_by_hand_and_against_torch():
+    import torch
+
+    y = np.array([0, 1, 2, 1])
+    p = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.3, 0.3, 0.4], [0.5, 0.5, 0.0]])
+    assert cross_entropy(y, p) == pytest.approx(-np.mean(np.log([0.7, 0.8, 0.4, 0.5])))
+    logits = torch.randn(6, 3, generator=torch.Generator().manual_seed(0))
+    labels = torch.tensor([0, 1, 2, 2, 1, 0])
+    ref = torch.nn.functional.cross_entropy(logits.double(), labels).item()
+    assert cross_entropy(labels.numpy(), logits.double().softmax(1).numpy()) == pytest.approx(ref)
+    assert np.isfinite(cross_entropy(np.array([0]), np.array([[0.0, 1.0]])))  # a zero probability is floored
+    with pytest.raises(ValueError, match="cross_entropy"):
+        cross_entropy(y, p[:3])
+    with pytest.raises(ValueError, match="cross_entropy"):
+        cross_entropy(np.array([0, 3, 1, 1]), p)
 
 
 def test_bootstrap_indices_stratified_keeps_class_counts():
