@@ -36,25 +36,36 @@ from tqdm.auto import tqdm
 from monai_medienet.evaluation import materialise
 from monai_medienet.inferers import check_guidance_interval
 
-__all__ = ["parse_variant", "run_quality", "to_markdown"]
+__all__ = ["CLIP_TOKENS", "feature_classifier", "parse_variant", "run_quality", "to_markdown", "variant_scheduler"]
+
+
+#: clamp tokens of a variant: ``clipoff`` samples without the checkpoint's clamp of the data prediction,
+#: ``clipdata`` clamps only the data prediction (DPM-Solver++ ``clip_mode="data"``), ``clipddim`` forces MONAI DDIM's
+#: clamp (``clip_mode="ddim"``, the bundles' setting).
+CLIP_TOKENS = {"clipoff": "off", "clipdata": "data", "clipddim": "ddim"}
 
 
 def parse_variant(text: str) -> dict[str, Any]:
-    """Parse ``[K/]sampler[@spacing]:steps:precision[:seed][:giLO-HI]`` (precision ``fp32`` | ``bf16`` | ``fast``).
+    """Parse ``[K/]sampler[@spacing]:steps:precision[:seed][:giLO-HI][:clip]`` (precision ``fp32``|``bf16``|``fast``).
 
     ``@spacing`` (DPM-Solver++ only: ``logsnr``, its default, ``linspace`` or ``trailing``) picks the inference
     timestep spacing, e.g. ``dpmpp_2m@linspace:20:fp32``; the sampler column of the report keeps the whole token.
     ``giLO-HI`` limits classifier-free guidance to timesteps ``LO <= t / T <= HI``
     (e.g. ``dpmpp_2m:40:fast:gi0.1-0.7``).
     A ``K/`` prefix runs the variant for the ``K``-th (0-based) ``--checkpoint`` only, e.g. a step-distilled student
-    at its own grid: ``2/dpmpp_1@trailing:10:fast``.
+    at its own grid: ``2/dpmpp_1@trailing:10:fast``. A last token from :data:`CLIP_TOKENS` changes the clamp of the
+    data prediction against the checkpoint's ``scheduler_config`` (``clipdata`` for ``dpmpp_*`` samplers only), e.g.
+    ``ddim:200:fp32:clipoff``.
 
     Raises:
         ValueError: for a malformed variant.
     """
     from monai_medienet.schedulers import TIMESTEP_SPACINGS
 
-    msg = f"parse_variant: expected [K/]sampler[@spacing]:steps:fp32|bf16|fast[:seed][:giLO-HI], got {text!r}."
+    msg = (
+        "parse_variant: expected [K/]sampler[@spacing]:steps:fp32|bf16|fast[:seed][:giLO-HI]"
+        f"[:{'|'.join(CLIP_TOKENS)}], got {text!r}."
+    )
     only, slash, body = text.partition("/")
     if not slash:
         only, body = "", text
@@ -81,11 +92,41 @@ def parse_variant(text: str) -> dict[str, Any]:
         except ValueError as err:  # a non-number, a missing "-" or an interval outside 0 <= LO < HI <= 1
             raise ValueError(f"{msg} {err}") from None
         out["guidance_interval"] = list(interval)
+    if extra and extra[0] in CLIP_TOKENS:
+        out["clip"] = CLIP_TOKENS[extra.pop(0)]
+        if out["clip"] == "data" and not name.startswith("dpmpp"):
+            raise ValueError(f"parse_variant: clipdata is a DPM-Solver++ clamp mode, got {text!r}.")
     if extra:
         raise ValueError(msg)
     if spacing:
         out["timestep_spacing"] = spacing
     return out
+
+
+def variant_scheduler(gen: Any, variant: dict[str, Any]) -> Any:
+    """The sampler of a parsed variant for a loaded generator (:class:`~monai_medienet.engines.DiffusionGenerator`).
+
+    Without ``timestep_spacing`` or ``clip`` in the variant this is ``gen.make_sampler``; otherwise the scheduler is
+    built from the checkpoint's ``scheduler_config`` with the variant's spacing (``dpmpp_*``; a step-distilled
+    checkpoint keeps its own grid unless the variant names one) and clamp (``clip``: ``"off"``, ``"data"``, ``"ddim"``).
+    """
+    from monai_medienet.schedulers import get_scheduler
+
+    name = variant["sampler"].partition("@")[0]
+    if "timestep_spacing" not in variant and "clip" not in variant:
+        return gen.make_sampler(name)
+    config = dict(gen.scheduler_config)
+    if variant.get("clip") == "off":
+        config["clip_sample"] = False
+    elif variant.get("clip") in ("data", "ddim"):
+        config.update(clip_sample=True, clip_mode=variant["clip"])
+    if name.startswith("dpmpp"):
+        spacing = variant.get("timestep_spacing")
+        if spacing is None and gen.step_distillation is not None:  # make_sampler's choice for such a student
+            spacing = gen.step_distillation.get("timestep_spacing", "trailing")
+        if spacing is not None:
+            config["timestep_spacing"] = spacing
+    return get_scheduler(name, **config)
 
 
 def _sample(
@@ -100,13 +141,7 @@ def _sample(
     variant["resolved_precision"] = prec
     # a cast copy: the caller's fp32 network stays untouched for the next variant
     network = gen.network if dtype is None else copy.deepcopy(gen.network).to(dtype=dtype)
-    if "timestep_spacing" in variant:
-        from monai_medienet.schedulers import get_scheduler
-
-        name = variant["sampler"].partition("@")[0]
-        scheduler = get_scheduler(name, timestep_spacing=variant["timestep_spacing"], **gen.scheduler_config)
-    else:
-        scheduler = gen.make_sampler(variant["sampler"])
+    scheduler = variant_scheduler(gen, variant)
     jobs = [(c, variant["seed"] * 1_000_000 + i) for c in range(len(gen.classes)) for i in range(num_per_class)]
     out = []
     t0 = time.perf_counter()
@@ -147,6 +182,79 @@ def _label_agreement(network: torch.nn.Module, images: torch.Tensor, labels: tor
     return {"label_agreement": float(overall), "label_agreement_per_class": [float(a) for a in acc]}
 
 
+def feature_classifier(
+    x_tr: Any,
+    y_tr: Any,
+    x_va: Any,
+    y_va: Any,
+    num_classes: int,
+    steps: int = 300,
+    seed: int = 0,
+    cache: str | Path | None = None,
+) -> tuple[torch.nn.Module, dict[str, Any]]:
+    """The in-domain feature classifier: a MONAI resnet18 from scratch on all real training images, early-stopped on
+    real validation AUROC, optionally cached in a file.
+
+    The classifier's training depends on the thread count (oneDNN's reductions), so two runs of ``bench.quality``
+    otherwise score with different features; with ``cache`` the first run writes ``{"state_dict", "key", ...}`` and the
+    next runs load it, after checking that its key (SHA-256 of the training and validation images and labels, steps,
+    seed) matches.
+
+    Args:
+        x_tr: ``(N, C, H, W)`` real training images; ``y_tr`` their ``(N,)`` labels.
+        x_va: ``(V, C, H, W)`` real validation images; ``y_va`` their labels.
+        num_classes: classes.
+        steps: optimisation steps.
+        seed: seed of the initialisation and data order.
+        cache: ``.pt`` file to load or write (``None``: train, no file).
+
+    Returns:
+        ``(network in eval mode, meta)`` with ``meta`` = ``{"steps", "seed", "best_val_auroc", "seconds", "cache"}``
+        (``seconds`` of the training run, also when loaded).
+
+    Raises:
+        ValueError: when the cached classifier's key differs (other data, steps or seed).
+    """
+    import hashlib
+
+    import numpy as np
+    from monai.data import Dataset
+
+    from monai_medienet.evaluation import build_classifier, train_classifier
+
+    digest = hashlib.sha256()
+    for a in (x_tr, y_tr, x_va, y_va):
+        arr = np.ascontiguousarray(np.asarray(a))
+        digest.update(str((arr.shape, arr.dtype.str)).encode())
+        digest.update(arr.tobytes())
+    key = {"data_sha256": digest.hexdigest(), "steps": int(steps), "seed": int(seed), "num_classes": int(num_classes)}
+    torch.manual_seed(seed)
+    net = build_classifier("resnet18", int(x_tr.shape[1]), num_classes, min(int(v) for v in x_tr.shape[2:]))
+    if cache is not None and Path(cache).is_file():
+        stored = torch.load(cache, map_location="cpu", weights_only=True)
+        if stored.get("key") != key:
+            raise ValueError(
+                f"feature_classifier: {cache} was trained with {stored.get('key')}, this run needs {key}; "
+                "remove the file or pass another cache."
+            )
+        net.load_state_dict(stored["state_dict"])
+        meta = {k: stored[k] for k in ("best_val_auroc", "seconds")}
+        return net.eval(), {"steps": int(steps), "seed": int(seed), **meta, "cache": f"loaded {cache}"}
+    train_items = [{"image": x_tr[i], "label": int(y_tr[i])} for i in range(len(y_tr))]
+    val_items = [{"image": x_va[i], "label": int(y_va[i])} for i in range(len(y_va))]
+    t0 = time.perf_counter()
+    trained = train_classifier(
+        net, Dataset(train_items), val_items, num_classes, max_steps=steps, batch_size=32, seed=seed,
+        device="cpu", desc="feature classifier (all real train)",
+    )  # fmt: skip
+    meta = {"best_val_auroc": float(trained.best_val_auroc), "seconds": round(time.perf_counter() - t0, 1)}
+    if cache is not None:
+        Path(cache).parent.mkdir(parents=True, exist_ok=True)
+        state = {k: v.detach().cpu() for k, v in trained.network.state_dict().items()}
+        torch.save({"state_dict": state, "key": key, **meta}, cache)
+    return trained.network.eval(), {"steps": int(steps), "seed": int(seed), **meta, "cache": cache and f"wrote {cache}"}
+
+
 def run_quality(
     config_files: list[str],
     checkpoint: str | Sequence[str] | None = None,
@@ -156,6 +264,7 @@ def run_quality(
     batch_size: int = 64,
     classifier_steps: int = 300,
     seed: int = 0,
+    classifier_cache: str | Path | None = None,
 ) -> dict[str, Any]:
     """Sample every variant from one trained checkpoint and score it (see the module docstring).
 
@@ -170,6 +279,8 @@ def run_quality(
         batch_size: sampling batch.
         classifier_steps: optimisation steps of the feature classifier.
         seed: seed of the feature classifier.
+        classifier_cache: file of the feature classifier (:func:`feature_classifier`): trained and written when
+            absent, loaded when present, so that the FIDs and label agreements of separate runs compare.
 
     Returns:
         ``{"meta", "rows"}``: per checkpoint and variant the images/s, in-domain FID vs real test and vs the
@@ -177,12 +288,12 @@ def run_quality(
         the label agreement (overall and per class).
 
     Raises:
-        ValueError: when a checkpoint's classes or image size differ from the data's.
+        ValueError: when a checkpoint's classes or image size differ from the data's, or the cached classifier was
+            trained on other data or settings.
     """
     from monai.bundle import ConfigParser
 
     from monai_medienet.engines.diffusion import load_diffusion_generator
-    from monai_medienet.evaluation import build_classifier, train_classifier
     from monai_medienet.metrics import ClassifierFeatureExtractor, extract_features, frechet_distance_from_features
 
     variants = variants or ["ddim:50:fp32", "ddim:50:fp32:1", "dpmpp_2m:20:fast", "dpmpp_2m:10:fast"]
@@ -202,24 +313,14 @@ def run_quality(
     x_va, y_va = materialise(source.splits["val"], transform, "real val")
     x_te, y_te = materialise(source.splits["test"], transform, "real test")
     num_classes = len(source.classes)
-
-    from monai.data import Dataset
-
-    torch.manual_seed(seed)
-    net = build_classifier("resnet18", x_tr.shape[1], num_classes, min(x_tr.shape[2:]))
-    train_items = [{"image": x_tr[i], "label": int(y_tr[i])} for i in range(len(y_tr))]
-    val_items = [{"image": x_va[i], "label": int(y_va[i])} for i in range(len(y_va))]
-    t0 = time.perf_counter()
-    trained = train_classifier(
-        net, Dataset(train_items), val_items, num_classes, max_steps=classifier_steps, batch_size=32, seed=seed,
-        device="cpu", desc="feature classifier (all real train)",
-    )  # fmt: skip
-    clf_s = time.perf_counter() - t0
-    feat = ClassifierFeatureExtractor(trained.network)
+    clf_net, clf_meta = feature_classifier(
+        x_tr, y_tr, x_va, y_va, num_classes, classifier_steps, seed, classifier_cache
+    )
+    feat = ClassifierFeatureExtractor(clf_net)
     f_te = extract_features(feat, x_te, 64)
     f_va = extract_features(feat, x_va, 64)
     crop = parser.get_parsed_content("output_crop_size") if "output_crop_size" in parser else None
-    real_test = _label_agreement(trained.network, x_te, torch.as_tensor(y_te).long(), list(source.classes))
+    real_test = _label_agreement(clf_net, x_te, torch.as_tensor(y_te).long(), list(source.classes))
     rows: list[dict[str, Any]] = []
     for index, ckpt in enumerate(checkpoints):
         gen = load_diffusion_generator(ckpt, device="cpu")
@@ -250,7 +351,7 @@ def run_quality(
                 "seconds": round(seconds, 2),
                 "images_per_s": len(imgs) / seconds,
                 "fid_vs_test": frechet_distance_from_features(f, f_te, "eigh"),
-                **_label_agreement(trained.network, imgs, labels, list(source.classes)),
+                **_label_agreement(clf_net, imgs, labels, list(source.classes)),
             }
             if ref_imgs is None:
                 ref_imgs, ref_feat = imgs, f
@@ -268,12 +369,7 @@ def run_quality(
             "num_per_class": num_per_class,
             "classes": list(source.classes),
             "n_real": {"train": len(y_tr), "val": len(y_va), "test": len(y_te)},
-            "feature_classifier": {
-                "network": "resnet18 (MONAI, from scratch) on ALL real train images",
-                "steps": classifier_steps,
-                "best_val_auroc": trained.best_val_auroc,
-                "seconds": round(clf_s, 1),
-            },
+            "feature_classifier": {"network": "resnet18 (MONAI, from scratch) on ALL real train images", **clf_meta},
             "fid_real_val_vs_test": frechet_distance_from_features(f_va, f_te, "eigh"),
             "real_test_label_agreement": real_test,
             "threads": torch.get_num_threads(),
@@ -289,6 +385,8 @@ def _interval_tag(row: dict[str, Any]) -> str:
     tag = f", guided {gi[0]:g}-{gi[1]:g}" if gi else ""
     if row.get("distilled_guidance_scale") is not None:
         tag += f", guidance {row['distilled_guidance_scale']:g} distilled (sampled at 1)"
+    if row.get("clip"):
+        tag += {"off": ", no clamp", "data": ", clamp of x0 only", "ddim": ", DDIM clamp"}[row["clip"]]
     return tag
 
 
@@ -342,12 +440,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--config_file", required=True, help="a Python list literal of bundle config files")
     p.add_argument("--checkpoint", nargs="+", default=None, help="one or more diffusion checkpoints, scored alike")
     p.add_argument(
-        "--variants", nargs="+", default=None, help="[K/]sampler[@spacing]:steps:fp32|bf16|fast[:noise_seed][:giLO-HI]"
+        "--variants",
+        nargs="+",
+        default=None,
+        help="[K/]sampler[@spacing]:steps:fp32|bf16|fast[:noise_seed][:giLO-HI][:clipoff|clipdata|clipddim]",
     )
     p.add_argument("--num_per_class", type=int, default=250)
     p.add_argument("--guidance_scale", type=float, default=None)
     p.add_argument("--batch_size", type=int, default=64)
     p.add_argument("--classifier_steps", type=int, default=300)
+    p.add_argument(
+        "--classifier_cache", default=None, help="feature classifier file: written when absent, loaded when present"
+    )
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--out", default=None)
     p.add_argument("--markdown", default=None)
@@ -357,8 +461,9 @@ def main(argv: list[str] | None = None) -> int:
     configure_threads(a.threads)
     files = ast.literal_eval(a.config_file) if a.config_file.startswith("[") else [a.config_file]
     res = run_quality(
-        files, a.checkpoint, a.variants, a.num_per_class, a.guidance_scale, a.batch_size, a.classifier_steps
-    )
+        files, a.checkpoint, a.variants, a.num_per_class, a.guidance_scale, a.batch_size, a.classifier_steps,
+        classifier_cache=a.classifier_cache,
+    )  # fmt: skip
     md = to_markdown(res)
     print(md)
     if a.out:

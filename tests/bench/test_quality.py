@@ -14,7 +14,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:  # `bench` is a top-level package of the repository, not installed
     sys.path.insert(0, str(REPO_ROOT))
 
-from bench.quality import main, parse_variant, to_markdown  # noqa: E402
+from bench.quality import feature_classifier, main, parse_variant, to_markdown, variant_scheduler  # noqa: E402
 
 
 def test_parse_variant():
@@ -30,10 +30,15 @@ def test_parse_variant():
     gi = parse_variant("ddim:50:fp32:3:gi0-0.5")
     assert gi["seed"] == 3 and gi["guidance_interval"] == [0.0, 0.5]
     assert "guidance_interval" not in parse_variant("ddim:50:fp32:1")
+    assert parse_variant("ddim:200:fp32:clipoff")["clip"] == "off" and "clip" not in parse_variant("ddim:50:fp32")
+    full = parse_variant("1/dpmpp_2m@trailing:20:fast:2:gi0.1-0.9:clipdata")
+    assert (full["clip"], full["seed"], full["checkpoint_index"]) == ("data", 2, 1)
+    assert full["guidance_interval"] == [0.1, 0.9]
     bad_variants = (
         "ddim:50", "ddim:x:fp32", "ddim:50:fp8", "a:1:fp32:2:3", "ddim@linspace:50:fp32", "dpmpp_2m@x:9:fp32",
         "ddim:50:fp32:gi0.5", "ddim:50:fp32:gi0.7-0.2", "ddim:50:fp32:gia-b", "ddim:50:fp32:gi0-1:2",
-        "x/ddim:50:fp32", "/ddim:50:fp32", "ddim@trailing:50:fp32",
+        "x/ddim:50:fp32", "/ddim:50:fp32", "ddim@trailing:50:fp32", "ddim:50:fp32:clipdata", "ddim:50:fp32:clip",
+        "ddim:50:fp32:clipoff:1", "ddim:50:fp32:clipoff:clipoff",
     )  # fmt: skip
     for bad in bad_variants:
         with pytest.raises(ValueError, match="parse_variant"):
@@ -76,6 +81,52 @@ def test_markdown_reports_fid_change_relative_to_the_first_row():
 
 
 @pytest.mark.slow
+def test_variant_scheduler_clamp_and_spacing():
+    from types import SimpleNamespace
+
+    from monai.networks.schedulers import DDIMScheduler
+
+    from monai_medienet.schedulers import DPMSolverMultistepScheduler, get_scheduler
+
+    config = {"num_train_timesteps": 1000, "clip_sample": True, "clip_sample_min": -4.0, "clip_sample_max": 4.0}
+    gen = SimpleNamespace(
+        scheduler_config=config, step_distillation=None, make_sampler=lambda name: get_scheduler(name, **config)
+    )
+    assert variant_scheduler(gen, parse_variant("ddim:50:fp32")).clip_sample  # the checkpoint's clamp
+    off = variant_scheduler(gen, parse_variant("ddim:50:fp32:clipoff"))
+    assert isinstance(off, DDIMScheduler) and not off.clip_sample
+    data = variant_scheduler(gen, parse_variant("dpmpp_2m:20:fast:clipdata"))
+    assert isinstance(data, DPMSolverMultistepScheduler) and data.clip_sample and data.clip_mode == "data"
+    assert data.clip_sample_values == [-4.0, 4.0]
+    assert not variant_scheduler(gen, parse_variant("dpmpp_2m@trailing:20:fast:clipoff")).clip_sample
+    assert config["clip_sample"]  # the generator's config is not changed
+    # a step-distilled checkpoint keeps its trailing grid when only the clamp changes
+    student = SimpleNamespace(**{**vars(gen), "step_distillation": {"timestep_spacing": "trailing"}})
+    s = variant_scheduler(student, parse_variant("dpmpp_1:10:fast:clipoff"))
+    s.set_timesteps(10)
+    assert int(s.timesteps[0]) == 999 and not s.clip_sample
+
+
+def test_feature_classifier_cache_round_trip_and_mismatch(tmp_path):
+    g = torch.Generator().manual_seed(0)
+    y_tr, y_va = torch.arange(16) % 2, torch.arange(8) % 2
+    x_tr = torch.rand(16, 1, 32, 32, generator=g) + y_tr.view(-1, 1, 1, 1) * 0.5
+    x_va = torch.rand(8, 1, 32, 32, generator=g) + y_va.view(-1, 1, 1, 1) * 0.5
+    cache = tmp_path / "clf.pt"
+    net, meta = feature_classifier(x_tr.numpy(), y_tr.numpy(), x_va.numpy(), y_va.numpy(), 2, steps=2, cache=cache)
+    assert cache.is_file() and meta["cache"].startswith("wrote")
+    again, meta2 = feature_classifier(x_tr.numpy(), y_tr.numpy(), x_va.numpy(), y_va.numpy(), 2, steps=2, cache=cache)
+    assert meta2["cache"].startswith("loaded") and meta2["best_val_auroc"] == meta["best_val_auroc"]
+    with torch.no_grad():
+        assert torch.equal(net(x_va), again(x_va))  # the very same weights, eval mode
+    other = x_tr.numpy().copy()
+    other[0] += 0.1  # other training images: the cached classifier does not apply
+    with pytest.raises(ValueError, match="feature_classifier"):
+        feature_classifier(other, y_tr.numpy(), x_va.numpy(), y_va.numpy(), 2, steps=2, cache=cache)
+    with pytest.raises(ValueError, match="feature_classifier"):
+        feature_classifier(x_tr.numpy(), y_tr.numpy(), x_va.numpy(), y_va.numpy(), 2, steps=3, cache=cache)
+
+
 def test_quality_end_to_end_on_pneumoniamnist(pneumoniamnist_npz, tiny_diffusion_checkpoint, tmp_path, monkeypatch):
     monkeypatch.setenv("MEDIENET_DATA_DIR", str(pneumoniamnist_npz.parent))
     ckpt = tiny_diffusion_checkpoint(ae_levels=3, image_size=32)  # PneumoniaMNIST 28 px padded to 32
