@@ -16,6 +16,7 @@ from .classifier import (
     train_classifier,
 )
 from .explain import gradcam_maps, select_explanation_images
+from .export import CLASSIFIER_FORMAT, LoadedClassifier, load_classifier, save_classifier
 from .leakage import check_generator_leakage, check_synthetic_sources, load_generator_provenance
 from .merge import base_arm, merge_evaluations
 from .protocol import (
@@ -47,6 +48,10 @@ __all__ = [
     "adjust_for_multiplicity",
     "FILTER_TOKENS",
     "CLASSIFIERS",
+    "CLASSIFIER_FORMAT",
+    "LoadedClassifier",
+    "load_classifier",
+    "save_classifier",
     "DEFAULT_ARMS",
     "METRIC_NAMES",
     "AutocastInferer",

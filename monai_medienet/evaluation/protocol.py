@@ -192,6 +192,9 @@ class EvaluationConfig:
             ``["real+syn+aug", "real+aug"]``): it is reported with its raw one-sided P, every other difference with a
             Holm-adjusted P (see :func:`~monai_medienet.evaluation.stats.adjust_for_multiplicity`); added to
             ``deltas`` when missing. ``None``: all differences are adjusted together.
+        save_classifiers: write the first seed's classifier of every arm to ``<output_dir>/classifiers/<arm>.pt``
+            (:func:`~monai_medienet.evaluation.save_classifier`, e.g. to serve it with MONAI Label); needs
+            ``output_dir``. The paths are listed in the results under ``"classifier_checkpoints"``.
 
     Raises:
         ValueError: an unknown arm token, repeated arms or seeds, or a setting out of range (named in the message).
@@ -239,6 +242,7 @@ class EvaluationConfig:
     progress: bool = True
     deltas: Sequence[Sequence[str]] = field(default_factory=lambda: [list(d) for d in DEFAULT_DELTAS])
     primary: Sequence[str] | None = None
+    save_classifiers: bool = False
 
     def __post_init__(self) -> None:
         self.arms = [str(a) for a in self.arms]
@@ -839,11 +843,39 @@ def run_evaluation(
         "runtime_seconds": round(time.time() - t0, 1),
         "artifacts": artifacts,
     }
+    if cfg.save_classifiers and output_dir is not None:
+        results["classifier_checkpoints"] = _save_kept_classifiers(
+            keep, arm_results, cfg, in_ch, class_names, image_size, output_dir
+        )
     if output_dir is not None:
         from .report import write_report
 
         results["files"] = write_report(results, output_dir)
     return results
+
+
+def _save_kept_classifiers(
+    keep: Mapping[str, torch.nn.Module],
+    arm_results: Mapping[str, Any],
+    cfg: EvaluationConfig,
+    in_channels: int,
+    classes: Sequence[str],
+    image_size: Sequence[int],
+    output_dir: str | Path,
+) -> dict[str, str]:
+    """Write the first seed's classifier of every arm to ``<output_dir>/classifiers/<arm>.pt``; returns the paths."""
+    from .export import save_classifier
+
+    paths = {}
+    for arm, network in keep.items():
+        run = next((r for r in arm_results.get(arm, {}).get("runs", []) if r["seed"] == cfg.seeds[0]), {})
+        extra = {"arm": arm, "seed": int(cfg.seeds[0]), "best_val_auroc": run.get("best_val_auroc")}
+        path = save_classifier(
+            network, Path(output_dir) / "classifiers" / f"{arm}.pt", arch=cfg.classifier, in_channels=in_channels,
+            num_classes=len(classes), classes=classes, image_size=image_size, extra=extra,
+        )  # fmt: skip
+        paths[arm] = str(path)
+    return paths
 
 
 def filter_synthetic(
