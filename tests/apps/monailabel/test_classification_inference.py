@@ -1,0 +1,100 @@
+"""ClassificationInference: a saved classifier served on DICOM / NIfTI / PNG files, without MONAI Label."""
+
+from __future__ import annotations
+
+import nibabel as nib
+import numpy as np
+import pytest
+import torch
+
+from monai_medienet.apps.monailabel import ClassificationInference
+from monai_medienet.evaluation import build_classifier, save_classifier
+from monai_medienet.io.fixtures import write_test_dicom, write_test_nifti, write_test_png
+from monai_medienet.transforms import image_preprocessing
+
+
+@pytest.fixture
+def classifier_path(tmp_path):
+    torch.manual_seed(0)
+    net = build_classifier("resnet18", 1, 2, 16)
+    extra = {"preprocessing": {"intensity": "dtype", "resize_mode": "pad"}}
+    return save_classifier(
+        net, tmp_path / "clf.pt", arch="resnet18", in_channels=1, num_classes=2, classes=["normal", "pneumonia"],
+        image_size=16, extra=extra,
+    )  # fmt: skip
+
+
+def _pixels(shape=(20, 24), dtype=np.uint16, high=4000):
+    return np.random.default_rng(0).integers(0, high, size=shape).astype(dtype)
+
+
+def test_dicom_probabilities_match_the_evaluation_preprocessing(tmp_path, classifier_path):
+    path = write_test_dicom(tmp_path / "x.dcm", _pixels(), modality="DX", bits_stored=12)
+    task = ClassificationInference(classifier_path, device="cpu")
+    result_file, result = task({"image": str(path)})
+    assert result_file is None
+    probs = np.array([result["probabilities"][c] for c in ["normal", "pneumonia"]])
+    assert probs.sum() == pytest.approx(1.0, abs=1e-6) and (probs >= 0).all()
+    assert result["label"] == ["normal", "pneumonia"][int(np.argmax(probs))] == result["classes"][result["label_index"]]
+    assert [p["score"] for p in result["prediction"]] == pytest.approx(probs.tolist())
+    # the same pipeline the bundles' evaluation uses, applied by hand
+    x = image_preprocessing((16, 16), channels=1, intensity="dtype", resize_mode="pad", label_key=None)({"image": path})
+    with torch.no_grad():
+        expected = torch.softmax(task.classifier.network(x["image"][None]), dim=1)[0].numpy()
+    assert probs == pytest.approx(expected, abs=1e-6)
+    assert float(x["image"].max()) <= 1.0 and result["image_size"] == [16, 16]
+
+
+def test_nifti_gradcam_is_written_on_the_input_grid(tmp_path, classifier_path):
+    path = write_test_nifti(tmp_path / "x.nii.gz", _pixels((16, 16)))
+    task = ClassificationInference(classifier_path, device="cpu")
+    result_file, result = task({"image": str(path), "gradcam": "true", "gradcam_class": "pneumonia"}, tmp_path / "out")
+    cam = nib.load(result_file)
+    assert cam.shape == (16, 16) and result["gradcam_class"] == "pneumonia"
+    data = np.asarray(cam.dataobj)
+    assert np.isfinite(data).all() and data.min() >= 0.0 and data.max() <= 1.0 + 1e-6
+    assert np.allclose(cam.affine, np.eye(4))  # a 16x16 input is not moved by the pad: the input's affine
+
+
+def test_png_and_rgb_jpeg_read(tmp_path, classifier_path):
+    task = ClassificationInference(classifier_path, device="cpu")
+    png = write_test_png(tmp_path / "x.png", _pixels((28, 28), np.uint8, 255))
+    jpg = write_test_png(tmp_path / "x.jpg", _pixels((40, 40), np.uint8, 255), rgb=True)
+    for path in (png, jpg):
+        _, result = task({"image": str(path)})
+        assert sum(result["probabilities"].values()) == pytest.approx(1.0, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    "request_, match",
+    [
+        ({}, "the request needs 'image'"),
+        ({"gradcam": "maybe"}, "gradcam must be a boolean .*'maybe'"),
+        (
+            {"gradcam": True, "gradcam_class": "cat"},
+            r"gradcam_class must be one of \['normal', 'pneumonia'\], got 'cat'",
+        ),
+    ],
+)
+def test_bad_requests_name_the_class_and_value(tmp_path, classifier_path, request_, match):
+    path = write_test_png(tmp_path / "x.png", _pixels((16, 16), np.uint8, 255))
+    task = ClassificationInference(classifier_path, device="cpu")
+    request = {"image": str(path), **request_} if request_ else {}
+    with pytest.raises(ValueError, match=f"ClassificationInference: {match}"):
+        task(request)
+
+
+def test_bad_inputs_and_settings(tmp_path, classifier_path):
+    bad = tmp_path / "notes.txt"
+    bad.write_text("not an image")
+    task = ClassificationInference(classifier_path, device="cpu")
+    with pytest.raises(ValueError, match="notes.txt"):
+        task({"image": str(bad)})
+    signed = write_test_nifti(tmp_path / "ct.nii.gz", _pixels((16, 16), np.int16, 1000))
+    with pytest.raises(ValueError, match="ClassificationInference: cannot preprocess .*ct.nii.gz.*signed integer"):
+        task({"image": str(signed)})
+    with pytest.raises(ValueError, match="ClassificationInference: intensity must be one of .* got 'bogus'"):
+        ClassificationInference(classifier_path, intensity="bogus")
+    with pytest.raises(ValueError, match="ClassificationInference: target_layer 'layer9' is not a layer"):
+        ClassificationInference(classifier_path, target_layer="layer9")
+    assert ClassificationInference(classifier_path, intensity="minmax")({"image": str(signed)})[1]["label"]
