@@ -142,15 +142,25 @@ class DiffusionGenerator:
         record = self.checkpoint.get("step_distillation")
         return dict(record) if isinstance(record, Mapping) else None
 
-    def make_sampler(self, name: str = "dpmpp_2m") -> Any:
+    def make_sampler(self, name: str = "dpmpp_2m", clip_sample: bool | None = None) -> Any:
         """A sampler on the training noise schedule (``"ddpm"``, ``"ddim"``, ``"dpmpp_2m"``, ``"dpmpp_1"``).
 
         For a step-distilled network the DPM-Solver++ samplers use the trailing timestep grid it was trained on.
+
+        Args:
+            name: sampler name (:func:`~monai_medienet.schedulers.get_scheduler`).
+            clip_sample: clamp the data prediction at every step (to the checkpoint's ``clip_sample_min`` /
+                ``clip_sample_max``, default [-1, 1]); ``None`` keeps the checkpoint's ``scheduler_config``. The clamp
+                changes what a guided sampler draws, by an amount that grows with the number of steps (docs/
+                benchmarks.md, fifteenth session); unclamped, DPM-Solver++ converges in about 10 steps.
         """
+        config = dict(self.scheduler_config)
+        if clip_sample is not None:
+            config["clip_sample"] = bool(clip_sample)
         if self.step_distillation is not None and str(name).startswith("dpmpp"):
             spacing = self.step_distillation.get("timestep_spacing", "trailing")
-            return get_scheduler(name, timestep_spacing=spacing, **self.scheduler_config)
-        return get_scheduler(name, **self.scheduler_config)
+            return get_scheduler(name, timestep_spacing=spacing, **config)
+        return get_scheduler(name, **config)
 
 
 def load_diffusion_generator(

@@ -46,6 +46,7 @@ def generate_synthetic(
     max_redraw_rounds: int = 3,
     progress: bool = True,
     guidance_interval: Sequence[float] | None = None,
+    clip_sample: bool | None = None,
 ) -> dict[str, Any]:
     """Sample ``num_per_class`` images of every class and write them with ``SyntheticImageWriter`` + manifest.
 
@@ -80,6 +81,8 @@ def generate_synthetic(
         progress: show a progress bar.
         guidance_interval: ``(lo, hi)`` timestep fractions: guide only there, conditional-only elsewhere (see
             :meth:`~monai_medienet.inferers.ClassConditionalLatentDiffusionInferer.sample`); ``None``: every step.
+        clip_sample: clamp the data prediction at every sampler step (``None``: as the checkpoint's
+            ``scheduler_config`` says; see :meth:`~monai_medienet.engines.DiffusionGenerator.make_sampler`).
 
     Returns:
         ``{"output_dir", "manifest", "num_images", "classes", "settings"}``, plus ``"near_copies"`` (threshold,
@@ -132,6 +135,7 @@ def generate_synthetic(
         "use_ema": bool(use_ema),
         "crop_size": [int(c) for c in crop_size] if crop_size is not None else None,
         "guidance_interval": list(interval) if interval is not None else None,
+        "clip_sample": bool(gen.scheduler_config.get("clip_sample", False) if clip_sample is None else clip_sample),
     }
     writer = SyntheticImageWriter(output_dir, gen.classes, fmt=fmt, overwrite=overwrite, provenance=settings)
     jobs = [(gen.classes.index(name), seed + i) for i, (name, _) in enumerate(
@@ -143,8 +147,9 @@ def generate_synthetic(
     while pending:
         redraw: list[int] = []
         for images, chunk in iter_generated_batches(
-            gen, pending, guidance_scale, sampler, num_inference_steps, batch_size, dtype, crop_size, interval
-        ):
+            gen, pending, guidance_scale, sampler, num_inference_steps, batch_size, dtype, crop_size, interval,
+            clip_sample,
+        ):  # fmt: skip
             flags = near_copy_filter(images) if near_copy_filter is not None else np.zeros(len(chunk), dtype=bool)
             for img, (lab, s), copy in zip(images, chunk, flags):
                 if copy:  # never written: redrawn with a new seed
@@ -254,6 +259,7 @@ def iter_generated_batches(
     dtype: torch.dtype | None = None,
     crop_size: Sequence[int] | None = None,
     guidance_interval: Sequence[float] | None = None,
+    clip_sample: bool | None = None,
 ) -> Iterator[tuple[torch.Tensor, list[tuple[int, int]]]]:
     """Sample images in batches, each from its own seeded noise (the loop behind :func:`generate_synthetic`).
 
@@ -267,6 +273,7 @@ def iter_generated_batches(
         dtype: run the network in this dtype (the network is cast once); ``None`` = as loaded.
         crop_size: centre-crop every image to this spatial size.
         guidance_interval: ``(lo, hi)`` timestep fractions where guidance is applied; ``None``: every step.
+        clip_sample: clamp of the data prediction (``None``: the checkpoint's, see ``gen.make_sampler``).
 
     Yields:
         ``(images (B, C, H, W) float32 in [0, 1] on CPU, the batch's jobs)``.
@@ -274,7 +281,7 @@ def iter_generated_batches(
     Raises:
         ValueError: a crop larger than the images.
     """
-    scheduler = gen.make_sampler(sampler)
+    scheduler = gen.make_sampler(sampler, clip_sample=clip_sample)
     network = gen.network if dtype is None else gen.network.to(dtype=dtype)  # cast once, not once per batch
     for start in range(0, len(jobs), batch_size):
         chunk = list(jobs[start : start + batch_size])

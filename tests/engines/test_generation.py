@@ -74,6 +74,32 @@ def test_generate_with_guidance_interval_records_it(checkpoint, tmp_path):
     assert plain["settings"]["guidance_interval"] is None  # the sampling effect is tested on the inferer
 
 
+def test_clip_sample_overrides_the_checkpoint_clamp(tiny_diffusion_checkpoint, tmp_path):
+    import json
+
+    path = tiny_diffusion_checkpoint()
+    ckpt = torch.load(path, weights_only=True)
+    # a clamp so tight that it is active at every step: sampling with and without it must differ
+    ckpt["scheduler_config"].update(clip_sample=True, clip_sample_min=-0.05, clip_sample_max=0.05)
+    torch.save(ckpt, tmp_path / "clamped.pt")
+    gen = load_diffusion_generator(tmp_path / "clamped.pt")
+    assert gen.make_sampler("ddim").clip_sample and not gen.make_sampler("ddim", clip_sample=False).clip_sample
+    assert not gen.make_sampler("dpmpp_2m", clip_sample=False).clip_sample
+    assert gen.scheduler_config["clip_sample"]  # the override does not change the generator
+    kwargs = {"num_per_class": 1, "num_inference_steps": 3, "sampler": "dpmpp_2m", "seed": 1, "progress": False,
+              "fmt": "nifti"}  # fmt: skip
+    on = generate_synthetic(tmp_path / "clamped.pt", tmp_path / "on", **kwargs)
+    off = generate_synthetic(tmp_path / "clamped.pt", tmp_path / "off", clip_sample=False, **kwargs)
+    assert on["settings"]["clip_sample"] is True and off["settings"]["clip_sample"] is False
+    assert json.load(open(tmp_path / "off" / "manifest.json"))["provenance"]["clip_sample"] is False
+    import nibabel as nib
+
+    rows = list(csv.DictReader(open(tmp_path / "on" / "manifest.csv")))
+    a = np.asarray(nib.load(tmp_path / "on" / rows[0]["path"]).dataobj, dtype=np.float32)
+    b = np.asarray(nib.load(tmp_path / "off" / rows[0]["path"]).dataobj, dtype=np.float32)
+    assert np.abs(a - b).max() > 1e-3
+
+
 class _FlagByCall:
     """A stand-in near-copy filter: flags the images at the given positions of the stream it is shown."""
 

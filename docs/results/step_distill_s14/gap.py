@@ -5,7 +5,10 @@ compares the student's noise prediction with its one-step target (the eps that l
 teacher's substeps) and reports  MSE(student, target) / MSE(teacher's own eps, target):  1 = learned nothing,
 0 = learned the target exactly.
 
-    python docs/results/step_distill_s14/gap.py TEACHER.pt STUDENT_STEPS SUBSTEPS STUDENT.pt [STUDENT.pt ...]
+    python docs/results/step_distill_s14/gap.py [--noclip] TEACHER.pt STUDENT_STEPS SUBSTEPS STUDENT.pt [STUDENT.pt ...]
+
+``--noclip`` (fifteenth session): the teacher's substeps do not clamp the data prediction, whatever its checkpoint's
+``scheduler_config`` says (for students distilled with ``--scheduler_config#clip_sample False``).
 """
 
 from __future__ import annotations
@@ -18,11 +21,13 @@ from monai_medienet.engines import StepDistillationPrepareBatch, load_diffusion_
 
 
 def main(argv: list[str]) -> None:
+    noclip = bool(argv) and argv[0] == "--noclip"
+    argv = argv[1:] if noclip else argv
     teacher_path, n, k, students = argv[0], int(argv[1]), int(argv[2]), argv[3:]
     torch.set_num_threads(1)
     teacher = load_diffusion_generator(teacher_path)
     cfg = teacher.scheduler_config
-    clip = (cfg["clip_sample_min"], cfg["clip_sample_max"]) if cfg.get("clip_sample") else None
+    clip = (cfg["clip_sample_min"], cfg["clip_sample_max"]) if cfg.get("clip_sample") and not noclip else None
     pb = StepDistillationPrepareBatch(
         teacher.network, teacher.inferer, n, cfg["num_train_timesteps"], len(teacher.classes), teacher.latent_shape,
         teacher_substeps=k, clip_sample_range=clip,
