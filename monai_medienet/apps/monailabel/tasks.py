@@ -37,8 +37,21 @@ def _require_monailabel(owner: str) -> None:
 
 
 if HAS_MONAILABEL:
+    from fastapi import HTTPException  # a MONAI Label dependency
+
     _InferTaskBase: Any = _infer_v2.InferTask
     _InferType: Any = _infer_v2.InferType
+
+    class InvalidInferRequest(HTTPException, ValueError):
+        """A bad request parameter: HTTP 400 with the message for MONAI Label's REST clients, ``ValueError`` for
+        Python callers (MONAI Label turns any other error into a bare HTTP 500)."""
+
+        def __init__(self, message: str) -> None:
+            super().__init__(status_code=400, detail=message)
+
+        def __str__(self) -> str:
+            return str(self.detail)
+
 else:  # placeholders so that the module imports; constructing an adapter raises
 
     class _InferTaskBase:  # type: ignore[no-redef]
@@ -93,8 +106,15 @@ class MedIENetClassificationTask(_InferTaskBase):
         return os.path.isfile(self.path)
 
     def __call__(self, request: dict) -> tuple[str | None, dict]:
-        """Classify ``request["image"]``; see :meth:`ClassificationInference.__call__`."""
-        return self.logic(request)
+        """Classify ``request["image"]``; see :meth:`ClassificationInference.__call__`.
+
+        Raises:
+            InvalidInferRequest: (a ``ValueError``, HTTP 400 through MONAI Label) a bad parameter or image.
+        """
+        try:
+            return self.logic(request)
+        except ValueError as e:
+            raise InvalidInferRequest(str(e)) from e
 
 
 class MedIENetSynthesisTask(_InferTaskBase):
@@ -158,5 +178,12 @@ class MedIENetSynthesisTask(_InferTaskBase):
         return os.path.isfile(self.path)
 
     def __call__(self, request: dict) -> tuple[str, dict]:
-        """Sample one image; see :meth:`SynthesisInference.__call__`."""
-        return self.logic(request)
+        """Sample one image; see :meth:`SynthesisInference.__call__`.
+
+        Raises:
+            InvalidInferRequest: (a ``ValueError``, HTTP 400 through MONAI Label) a bad parameter.
+        """
+        try:
+            return self.logic(request)
+        except ValueError as e:
+            raise InvalidInferRequest(str(e)) from e

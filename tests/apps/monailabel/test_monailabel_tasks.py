@@ -63,8 +63,8 @@ _SCRIPT = textwrap.dedent(
     try:
         app.infer({"model": "medienet_synthesis", "image": image, "label": "cat"})
         out["bad_label"] = "no error"
-    except ValueError as e:
-        out["bad_label"] = str(e)
+    except ValueError as e:  # also fastapi's HTTPException: HTTP 400 with the message for REST clients
+        out["bad_label"] = [str(e), getattr(e, "status_code", None)]
     print("RESULT" + json.dumps(out))
     """
 )
@@ -110,4 +110,4 @@ def test_adapters_in_the_monailabel_environment(tmp_path, tiny_diffusion_checkpo
     assert out["models"] == ["medienet_classifier", "medienet_synthesis"]
     assert out["app_classifier"][0] and out["app_classifier"][1] == out["app_classifier"][2]
     assert out["app_synthesis"] == [True, "pneumonia", 3]
-    assert "SynthesisInference: label must be one of ['normal', 'pneumonia'], got 'cat'" in out["bad_label"]
+    assert out["bad_label"] == ["SynthesisInference: label must be one of ['normal', 'pneumonia'], got 'cat'.", 400]
