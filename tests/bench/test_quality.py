@@ -78,6 +78,8 @@ def test_markdown_reports_fid_change_relative_to_the_first_row():
     assert "| dpmpp_2m, guided 0.1-0.7 | 20 | fp32 |" in md3
     md4 = to_markdown({"meta": meta, "rows": [rows[0], {**rows[1], "distilled_guidance_scale": 2.0}]})
     assert "| dpmpp_2m, guidance 2 distilled (sampled at 1) | 20 | fp32 |" in md4
+    md5 = to_markdown({"meta": meta, "rows": [rows[0], {**rows[1], "clip": "off", "fid_vs_val": 3.25}]})
+    assert "| dpmpp_2m, no clamp | 20 | fp32 |" in md5 and "| 3.25 |" in md5
 
 
 @pytest.mark.slow
