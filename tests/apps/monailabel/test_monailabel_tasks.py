@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -88,6 +89,9 @@ def test_adapters_in_the_monailabel_environment(tmp_path, tiny_diffusion_checkpo
     diff = tiny_diffusion_checkpoint()
     studies = tmp_path / "studies"
     image = write_test_png(studies / "img0.png", np.random.default_rng(0).integers(0, 255, (20, 20)).astype(np.uint8))
+    app_dir = tmp_path / "app"  # a copy: MONAI Label writes logs/ into the app folder
+    app_dir.mkdir()
+    shutil.copy(REPO / "tutorials" / "monailabel_app" / "main.py", app_dir / "main.py")
     script = tmp_path / "run_adapters.py"
     script.write_text(_SCRIPT)
     args = [
