@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from monai.visualize import GradCAM
 
 from monai_medienet.evaluation.export import LoadedClassifier, load_classifier
 from monai_medienet.transforms import INTENSITY_MODES, RESIZE_MODES, image_preprocessing
@@ -68,6 +70,8 @@ class ClassificationInference:
         if target_layer not in dict(self.classifier.network.named_modules()):
             raise ValueError(f"{_OWNER}: target_layer {target_layer!r} is not a layer of the {self.classifier.arch}.")
         self.target_layer = target_layer
+        self._cam: GradCAM | None = None  # built on the first map request
+        self._cam_lock = threading.Lock()  # MONAI Label may run requests in threads; GradCAM keeps per-call state
         self.transform = image_preprocessing(
             self.classifier.image_size,
             channels=self.classifier.in_channels,
@@ -123,8 +127,8 @@ class ClassificationInference:
         return torch.softmax(logits.float(), dim=1).cpu()
 
     def gradcam(self, image: torch.Tensor, class_index: int) -> np.ndarray:
-        """Grad-CAM map of one preprocessed image for one class (MONAI's ``GradCAM`` through
-        :func:`~monai_medienet.evaluation.gradcam_maps`).
+        """Grad-CAM map of one preprocessed image for one class (MONAI's ``GradCAM`` on ``target_layer``, as
+        :func:`~monai_medienet.evaluation.gradcam_maps` computes it for the report).
 
         Args:
             image: ``(C, H, W)`` preprocessed image.
@@ -140,14 +144,15 @@ class ClassificationInference:
             raise ValueError(
                 f"{_OWNER}: class_index must be in [0, {self.classifier.num_classes}), got {class_index!r}."
             )
-        from monai_medienet.evaluation import gradcam_maps
-
-        x = torch.as_tensor(image).float().unsqueeze(0)
-        maps = gradcam_maps(
-            {"classifier": self.classifier.network}, x, [int(class_index)], self.target_layer, self.device
-        )
-        self.classifier.network.eval()
-        return maps["classifier"][0].astype(np.float32)
+        # one MONAI GradCAM per network: each GradCAM registers hooks on the layer for good (gradcam_maps builds a new
+        # one per call, fine for the evaluation's single call per network, a hook leak for a server)
+        with self._cam_lock:
+            if self._cam is None:
+                self._cam = GradCAM(nn_module=self.classifier.network, target_layers=self.target_layer)
+            x = torch.as_tensor(image).float().unsqueeze(0).to(self.device)
+            cam = self._cam(x, class_idx=int(class_index))
+            self.classifier.network.eval()
+        return cam[0, 0].detach().cpu().numpy().astype(np.float32)
 
     def __call__(
         self, request: Mapping[str, Any], output_dir: str | os.PathLike | None = None
@@ -176,11 +181,10 @@ class ClassificationInference:
         """
         image = request_str(request, "image", None, _OWNER)
         want_cam = request_bool(request, "gradcam", False, _OWNER)
+        # "" (the task's advertised default) or absent: the predicted class
         cam_class = (
-            request_str(request, "gradcam_class", "", _OWNER, choices=()) if request.get("gradcam_class") else ""
+            request_str(request, "gradcam_class", "", _OWNER, self.classes) if request.get("gradcam_class") else ""
         )
-        if cam_class and cam_class not in self.classes:
-            raise ValueError(f"{_OWNER}: gradcam_class must be one of {self.classes}, got {cam_class!r}.")
         x = self.preprocess(image)
         probs = self.predict_proba(x)[0]
         index = int(torch.argmax(probs))

@@ -54,6 +54,15 @@ def test_nifti_gradcam_is_written_on_the_input_grid(tmp_path, classifier_path):
     data = np.asarray(cam.dataobj)
     assert np.isfinite(data).all() and data.min() >= 0.0 and data.max() <= 1.0 + 1e-6
     assert np.allclose(cam.affine, np.eye(4))  # a 16x16 input is not moved by the pad: the input's affine
+    for _ in range(2):  # repeated maps reuse one GradCAM: no hooks pile up on the served network
+        task({"image": str(path), "gradcam": True}, tmp_path / "out")
+    assert len(task.classifier.network.layer4._forward_hooks) == 1
+    # the same map as the evaluation's gradcam_maps gives for that class (on a separate copy of the network)
+    from monai_medienet.evaluation import gradcam_maps, load_classifier
+
+    net = load_classifier(classifier_path, device="cpu").network
+    ref = gradcam_maps({"c": net}, task.preprocess(path).as_tensor()[None], [1])["c"][0]
+    assert np.allclose(ref, data, atol=1e-5) and data.max() > 0.5
 
 
 def test_png_and_rgb_jpeg_read(tmp_path, classifier_path):
