@@ -103,7 +103,9 @@ def cross_entropy(labels: np.ndarray, probs: np.ndarray, eps: float = 1e-12) -> 
             f"cross_entropy: probs must be (N>=1, K) matching labels (N,), got {probs.shape} and {labels.shape}."
         )
     if labels.min() < 0 or labels.max() >= probs.shape[1]:
-        raise ValueError(f"cross_entropy: labels must lie in [0, {probs.shape[1]}), got {labels.min()}..{labels.max()}.")
+        raise ValueError(
+            f"cross_entropy: labels must lie in [0, {probs.shape[1]}), got {labels.min()}..{labels.max()}."
+        )
     return float(-np.mean(np.log(np.maximum(probs[np.arange(len(labels)), labels], eps))))
 
 
