@@ -55,7 +55,7 @@ def parse_variant(text: str) -> dict[str, Any]:
     A ``K/`` prefix runs the variant for the ``K``-th (0-based) ``--checkpoint`` only, e.g. a step-distilled student
     at its own grid: ``2/dpmpp_1@trailing:10:fast``. A last token from :data:`CLIP_TOKENS` changes the clamp of the
     data prediction against the checkpoint's ``scheduler_config`` (``clipdata`` for ``dpmpp_*`` samplers only), e.g.
-    ``ddim:200:fp32:clipoff``.
+    ``ddim:200:fp32:clipoff``; ``clipR`` (e.g. ``clip3``) clamps like MONAI's DDIM to ``[-R, R]``.
 
     Raises:
         ValueError: for a malformed variant.
@@ -96,6 +96,15 @@ def parse_variant(text: str) -> dict[str, Any]:
         out["clip"] = CLIP_TOKENS[extra.pop(0)]
         if out["clip"] == "data" and not name.startswith("dpmpp"):
             raise ValueError(f"parse_variant: clipdata is a DPM-Solver++ clamp mode, got {text!r}.")
+    elif extra and extra[0].startswith("clip"):  # clipR: MONAI DDIM's clamp to [-R, R]
+        try:
+            bound = float(extra[0][4:])
+        except ValueError:
+            raise ValueError(msg) from None
+        if not bound > 0:
+            raise ValueError(f"parse_variant: the clamp bound of clipR must be > 0, got {text!r}.")
+        extra.pop(0)
+        out["clip"], out["clip_bound"] = "ddim", bound
     if extra:
         raise ValueError(msg)
     if spacing:
@@ -120,6 +129,8 @@ def variant_scheduler(gen: Any, variant: dict[str, Any]) -> Any:
         config["clip_sample"] = False
     elif variant.get("clip") in ("data", "ddim"):
         config.update(clip_sample=True, clip_mode=variant["clip"])
+        if "clip_bound" in variant:
+            config.update(clip_sample_min=-float(variant["clip_bound"]), clip_sample_max=float(variant["clip_bound"]))
     if name.startswith("dpmpp"):
         spacing = variant.get("timestep_spacing")
         if spacing is None and gen.step_distillation is not None:  # make_sampler's choice for such a student
@@ -389,6 +400,8 @@ def _interval_tag(row: dict[str, Any]) -> str:
         tag += f", guidance {row['distilled_guidance_scale']:g} distilled (sampled at 1)"
     if row.get("clip"):
         tag += {"off": ", no clamp", "data": ", clamp of x0 only", "ddim": ", DDIM clamp"}[row["clip"]]
+        if row.get("clip_bound") is not None:
+            tag += f" ±{row['clip_bound']:g}"
     return tag
 
 
@@ -446,7 +459,7 @@ def main(argv: list[str] | None = None) -> int:
         "--variants",
         nargs="+",
         default=None,
-        help="[K/]sampler[@spacing]:steps:fp32|bf16|fast[:noise_seed][:giLO-HI][:clipoff|clipdata|clipddim]",
+        help="[K/]sampler[@spacing]:steps:fp32|bf16|fast[:noise_seed][:giLO-HI][:clipoff|clipdata|clipddim|clipR]",
     )
     p.add_argument("--num_per_class", type=int, default=250)
     p.add_argument("--guidance_scale", type=float, default=None)

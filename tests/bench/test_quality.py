@@ -34,11 +34,13 @@ def test_parse_variant():
     full = parse_variant("1/dpmpp_2m@trailing:20:fast:2:gi0.1-0.9:clipdata")
     assert (full["clip"], full["seed"], full["checkpoint_index"]) == ("data", 2, 1)
     assert full["guidance_interval"] == [0.1, 0.9]
+    bound = parse_variant("dpmpp_2m:10:fast:clip2.5")
+    assert (bound["clip"], bound["clip_bound"]) == ("ddim", 2.5)
     bad_variants = (
         "ddim:50", "ddim:x:fp32", "ddim:50:fp8", "a:1:fp32:2:3", "ddim@linspace:50:fp32", "dpmpp_2m@x:9:fp32",
         "ddim:50:fp32:gi0.5", "ddim:50:fp32:gi0.7-0.2", "ddim:50:fp32:gia-b", "ddim:50:fp32:gi0-1:2",
         "x/ddim:50:fp32", "/ddim:50:fp32", "ddim@trailing:50:fp32", "ddim:50:fp32:clipdata", "ddim:50:fp32:clip",
-        "ddim:50:fp32:clipoff:1", "ddim:50:fp32:clipoff:clipoff",
+        "ddim:50:fp32:clipoff:1", "ddim:50:fp32:clipoff:clipoff", "ddim:50:fp32:clip0", "ddim:50:fp32:clipx",
     )  # fmt: skip
     for bad in bad_variants:
         with pytest.raises(ValueError, match="parse_variant"):
@@ -80,6 +82,8 @@ def test_markdown_reports_fid_change_relative_to_the_first_row():
     assert "| dpmpp_2m, guidance 2 distilled (sampled at 1) | 20 | fp32 |" in md4
     md5 = to_markdown({"meta": meta, "rows": [rows[0], {**rows[1], "clip": "off", "fid_vs_val": 3.25}]})
     assert "| dpmpp_2m, no clamp | 20 | fp32 |" in md5 and "| 3.25 |" in md5
+    md6 = to_markdown({"meta": meta, "rows": [rows[0], {**rows[1], "clip": "ddim", "clip_bound": 2.5}]})
+    assert "| dpmpp_2m, DDIM clamp ±2.5 | 20 | fp32 |" in md6
 
 
 @pytest.mark.slow
@@ -101,6 +105,9 @@ def test_variant_scheduler_clamp_and_spacing():
     assert isinstance(data, DPMSolverMultistepScheduler) and data.clip_sample and data.clip_mode == "data"
     assert data.clip_sample_values == [-4.0, 4.0]
     assert not variant_scheduler(gen, parse_variant("dpmpp_2m@trailing:20:fast:clipoff")).clip_sample
+    tight = variant_scheduler(gen, parse_variant("dpmpp_2m:10:fast:clip2.5"))
+    assert tight.clip_sample and tight.clip_mode == "ddim" and tight.clip_sample_values == [-2.5, 2.5]
+    assert variant_scheduler(gen, parse_variant("ddim:50:fp32:clip3")).clip_sample_values == [-3.0, 3.0]
     assert config["clip_sample"]  # the generator's config is not changed
     # a step-distilled checkpoint keeps its trailing grid when only the clamp changes
     student = SimpleNamespace(**{**vars(gen), "step_distillation": {"timestep_spacing": "trailing"}})
