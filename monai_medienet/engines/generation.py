@@ -18,7 +18,7 @@ from monai_medienet.inferers import check_guidance_interval
 from monai_medienet.utils import resolve_device
 
 from .amp import MixedPrecision
-from .diffusion import DiffusionGenerator, load_diffusion_generator
+from .diffusion import DiffusionGenerator, _check_clip_range, load_diffusion_generator
 
 if TYPE_CHECKING:
     from monai_medienet.metrics import NearCopyFilter
@@ -47,6 +47,7 @@ def generate_synthetic(
     progress: bool = True,
     guidance_interval: Sequence[float] | None = None,
     clip_sample: bool | None = None,
+    clip_sample_range: Sequence[float] | None = None,
 ) -> dict[str, Any]:
     """Sample ``num_per_class`` images of every class and write them with ``SyntheticImageWriter`` + manifest.
 
@@ -83,6 +84,8 @@ def generate_synthetic(
             :meth:`~monai_medienet.inferers.ClassConditionalLatentDiffusionInferer.sample`); ``None``: every step.
         clip_sample: clamp the data prediction at every sampler step (``None``: as the checkpoint's
             ``scheduler_config`` says; see :meth:`~monai_medienet.engines.DiffusionGenerator.make_sampler`).
+        clip_sample_range: ``(lo, hi)`` of that clamp, switching it on unless ``clip_sample=False`` (``None``: the
+            checkpoint's range).
 
     Returns:
         ``{"output_dir", "manifest", "num_images", "classes", "settings"}``, plus ``"near_copies"`` (threshold,
@@ -102,6 +105,7 @@ def generate_synthetic(
     if max_redraw_rounds < 0:
         raise ValueError(f"generate_synthetic: max_redraw_rounds must be >= 0, got {max_redraw_rounds}.")
     interval = check_guidance_interval(guidance_interval, "generate_synthetic")  # before the checkpoint is loaded
+    clip_range = _check_clip_range(clip_sample_range, "generate_synthetic") if clip_sample_range is not None else None
     dev = resolve_device(device)
     gen = load_diffusion_generator(checkpoint, device=dev, use_ema=use_ema)
     if gen.distilled_guidance_scale is not None and guidance_scale != 1.0:
@@ -135,8 +139,12 @@ def generate_synthetic(
         "use_ema": bool(use_ema),
         "crop_size": [int(c) for c in crop_size] if crop_size is not None else None,
         "guidance_interval": list(interval) if interval is not None else None,
-        "clip_sample": bool(gen.scheduler_config.get("clip_sample", False) if clip_sample is None else clip_sample),
     }
+    sampler_obj = gen.make_sampler(sampler, clip_sample=clip_sample, clip_sample_range=clip_range)
+    settings["clip_sample"] = bool(getattr(sampler_obj, "clip_sample", False))
+    settings["clip_sample_range"] = (
+        [float(v) for v in sampler_obj.clip_sample_values] if settings["clip_sample"] else None
+    )
     writer = SyntheticImageWriter(output_dir, gen.classes, fmt=fmt, overwrite=overwrite, provenance=settings)
     jobs = [(gen.classes.index(name), seed + i) for i, (name, _) in enumerate(
         (n, k) for n in wanted for k in range(num_per_class))]  # fmt: skip
@@ -148,7 +156,7 @@ def generate_synthetic(
         redraw: list[int] = []
         for images, chunk in iter_generated_batches(
             gen, pending, guidance_scale, sampler, num_inference_steps, batch_size, dtype, crop_size, interval,
-            clip_sample,
+            clip_sample, clip_range,
         ):  # fmt: skip
             flags = near_copy_filter(images) if near_copy_filter is not None else np.zeros(len(chunk), dtype=bool)
             for img, (lab, s), copy in zip(images, chunk, flags):
@@ -260,6 +268,7 @@ def iter_generated_batches(
     crop_size: Sequence[int] | None = None,
     guidance_interval: Sequence[float] | None = None,
     clip_sample: bool | None = None,
+    clip_sample_range: Sequence[float] | None = None,
 ) -> Iterator[tuple[torch.Tensor, list[tuple[int, int]]]]:
     """Sample images in batches, each from its own seeded noise (the loop behind :func:`generate_synthetic`).
 
@@ -274,6 +283,7 @@ def iter_generated_batches(
         crop_size: centre-crop every image to this spatial size.
         guidance_interval: ``(lo, hi)`` timestep fractions where guidance is applied; ``None``: every step.
         clip_sample: clamp of the data prediction (``None``: the checkpoint's, see ``gen.make_sampler``).
+        clip_sample_range: ``(lo, hi)`` of the clamp (``None``: the checkpoint's).
 
     Yields:
         ``(images (B, C, H, W) float32 in [0, 1] on CPU, the batch's jobs)``.
@@ -281,7 +291,7 @@ def iter_generated_batches(
     Raises:
         ValueError: a crop larger than the images.
     """
-    scheduler = gen.make_sampler(sampler, clip_sample=clip_sample)
+    scheduler = gen.make_sampler(sampler, clip_sample=clip_sample, clip_sample_range=clip_sample_range)
     network = gen.network if dtype is None else gen.network.to(dtype=dtype)  # cast once, not once per batch
     for start in range(0, len(jobs), batch_size):
         chunk = list(jobs[start : start + batch_size])

@@ -98,6 +98,21 @@ def test_clip_sample_overrides_the_checkpoint_clamp(tiny_diffusion_checkpoint, t
     a = np.asarray(nib.load(tmp_path / "on" / rows[0]["path"]).dataobj, dtype=np.float32)
     b = np.asarray(nib.load(tmp_path / "off" / rows[0]["path"]).dataobj, dtype=np.float32)
     assert np.abs(a - b).max() > 1e-3
+    # a clamp range switches the clamp on, with that range, and is recorded
+    plain = tiny_diffusion_checkpoint()
+    g = load_diffusion_generator(plain)
+    assert not g.make_sampler("ddim").clip_sample
+    ranged = g.make_sampler("dpmpp_2m", clip_sample_range=(-2, 2))
+    assert ranged.clip_sample and ranged.clip_sample_values == [-2.0, 2.0]
+    assert not g.make_sampler("ddim", clip_sample=False, clip_sample_range=(-2, 2)).clip_sample
+    out = generate_synthetic(plain, tmp_path / "ranged", clip_sample_range=[-0.05, 0.05], **kwargs)
+    assert out["settings"]["clip_sample"] is True and out["settings"]["clip_sample_range"] == [-0.05, 0.05]
+    assert off["settings"]["clip_sample_range"] is None
+    for bad in ((1, -1), (0.5,), "ab"):
+        with pytest.raises(ValueError, match="clip_sample_range"):
+            generate_synthetic(plain, tmp_path / "bad", clip_sample_range=bad, **kwargs)
+    with pytest.raises(ValueError, match="DiffusionGenerator.make_sampler: clip_sample_range"):
+        g.make_sampler("ddim", clip_sample_range=(2, 2))
 
 
 class _FlagByCall:
