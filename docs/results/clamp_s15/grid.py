@@ -19,11 +19,12 @@ from monai.bundle import ConfigParser  # noqa: E402
 from monai_medienet.data.materialise import materialise  # noqa: E402
 from monai_medienet.engines import load_diffusion_generator  # noqa: E402
 
-SETTINGS = [  # (row title, sampler, steps, clamp)
-    ("DDIM 50, clamped (bundle default, the reference)", "ddim", 50, True),
-    ("DPM-Solver++ 2M 20, clamped", "dpmpp_2m", 20, True),
+SETTINGS = [  # (row title, sampler, steps, clamp: True = the checkpoint's [-4, 4], False = none, (lo, hi) = that range)
+    ("DDIM 50, clamped to [-4, 4] (bundle default, the reference)", "ddim", 50, True),
+    ("DPM-Solver++ 2M 20, clamped to [-4, 4]", "dpmpp_2m", 20, True),
     ("DDIM 50, no clamp", "ddim", 50, False),
     ("DPM-Solver++ 2M 10, no clamp", "dpmpp_2m", 10, False),
+    ("DPM-Solver++ 2M 10, clamped to [-1.5, 1.5]", "dpmpp_2m", 10, (-1.5, 1.5)),
 ]
 
 
@@ -49,7 +50,10 @@ def main(argv: list[str]) -> None:
         with torch.no_grad():
             img = gen.inferer.sample(
                 gen.network, labels, guidance_scale=2.0, num_inference_steps=steps,
-                scheduler=gen.make_sampler(name, clip_sample=clamp), noise=noise.clone(), progress=False,
+                scheduler=gen.make_sampler(name, clip_sample=True, clip_sample_range=clamp)
+                if isinstance(clamp, tuple)
+                else gen.make_sampler(name, clip_sample=clamp),
+                noise=noise.clone(), progress=False,
             )  # fmt: skip
         rows.append(np.concatenate(list(img.float().clamp(0, 1)[:, 0].numpy()), axis=1))
         names.append(title)
