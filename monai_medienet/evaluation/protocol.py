@@ -777,11 +777,11 @@ def run_evaluation(
                 fidelity["in_domain"]["extractor"] = f"penultimate layer of {feat_desc}"
             if feat_model is not None:
                 p_sy, _ = predict_proba(feat_model, syn_items, cfg.batch_size, device, cfg.bf16)
-                if real_arm is not None:  # the real arm's first-seed test predictions are this network's
-                    p_te = probs[real_arm][0]
+                if real_arm is not None:  # the real arm's first-seed test / validation predictions are this network's
+                    p_te, p_va = probs[real_arm][0], val_probs[real_arm][0]
                 else:
                     p_te, _ = predict_proba(feat_model, test_items, cfg.batch_size, device, cfg.bf16)
-                p_va, _ = predict_proba(feat_model, val_items, cfg.batch_size, device, cfg.bf16)
+                    p_va, _ = predict_proba(feat_model, val_items, cfg.batch_size, device, cfg.bf16)
                 on_val = label_fidelity(p_sy, y_sy, class_names, p_va, y_va)
                 # the validation split comes from the generator's training distribution; the test split may not
                 fidelity["label"] = {
