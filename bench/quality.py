@@ -55,7 +55,9 @@ def parse_variant(text: str) -> dict[str, Any]:
     A ``K/`` prefix runs the variant for the ``K``-th (0-based) ``--checkpoint`` only, e.g. a step-distilled student
     at its own grid: ``2/dpmpp_1@trailing:10:fast``. A last token from :data:`CLIP_TOKENS` changes the clamp of the
     data prediction against the checkpoint's ``scheduler_config`` (``clipdata`` for ``dpmpp_*`` samplers only), e.g.
-    ``ddim:200:fp32:clipoff``; ``clipR`` (e.g. ``clip3``) clamps like MONAI's DDIM to ``[-R, R]``.
+    ``ddim:200:fp32:clipoff``; ``clipR`` (e.g. ``clip3``) clamps like MONAI's DDIM to ``[-R, R]``; ``clipA-B``
+    (e.g. ``clip2-4``, ``dpmpp_*`` only) is a clamp schedule from ``[-A, A]`` at pure noise to ``[-B, B]`` at the
+    clean end, linear in ``sigma_t`` (DPM-Solver++ ``clip_sample_range_end``).
 
     Raises:
         ValueError: for a malformed variant.
@@ -96,15 +98,20 @@ def parse_variant(text: str) -> dict[str, Any]:
         out["clip"] = CLIP_TOKENS[extra.pop(0)]
         if out["clip"] == "data" and not name.startswith("dpmpp"):
             raise ValueError(f"parse_variant: clipdata is a DPM-Solver++ clamp mode, got {text!r}.")
-    elif extra and extra[0].startswith("clip"):  # clipR: MONAI DDIM's clamp to [-R, R]
+    elif extra and extra[0].startswith("clip"):  # clipR: MONAI DDIM's clamp to [-R, R]; clipA-B: a schedule
+        start, sep, end = extra[0][4:].partition("-")
         try:
-            bound = float(extra[0][4:])
+            bound, bound_end = float(start), (float(end) if sep else None)
         except ValueError:
             raise ValueError(msg) from None
-        if not bound > 0:
-            raise ValueError(f"parse_variant: the clamp bound of clipR must be > 0, got {text!r}.")
+        if not bound > 0 or (bound_end is not None and not bound_end > 0):
+            raise ValueError(f"parse_variant: the clamp bounds of clipR / clipA-B must be > 0, got {text!r}.")
+        if bound_end is not None and not name.startswith("dpmpp"):
+            raise ValueError(f"parse_variant: a clamp schedule clipA-B is for dpmpp_* samplers only, got {text!r}.")
         extra.pop(0)
         out["clip"], out["clip_bound"] = "ddim", bound
+        if bound_end is not None:
+            out["clip_bound_end"] = bound_end
     if extra:
         raise ValueError(msg)
     if spacing:
@@ -131,6 +138,8 @@ def variant_scheduler(gen: Any, variant: dict[str, Any]) -> Any:
         config.update(clip_sample=True, clip_mode=variant["clip"])
         if "clip_bound" in variant:
             config.update(clip_sample_min=-float(variant["clip_bound"]), clip_sample_max=float(variant["clip_bound"]))
+        if "clip_bound_end" in variant:
+            config["clip_sample_range_end"] = [-float(variant["clip_bound_end"]), float(variant["clip_bound_end"])]
     if name.startswith("dpmpp"):
         spacing = variant.get("timestep_spacing")
         if spacing is None and gen.step_distillation is not None:  # make_sampler's choice for such a student
@@ -402,6 +411,8 @@ def _interval_tag(row: dict[str, Any]) -> str:
         tag += {"off": ", no clamp", "data": ", clamp of x0 only", "ddim": ", DDIM clamp"}[row["clip"]]
         if row.get("clip_bound") is not None:
             tag += f" ±{row['clip_bound']:g}"
+            if row.get("clip_bound_end") is not None:
+                tag += f" → ±{row['clip_bound_end']:g} (schedule over sigma)"
     return tag
 
 

@@ -93,11 +93,13 @@ class DPMSolverMultistepScheduler(Scheduler):
         clip_mode: how a clamped ``x0`` enters the update when ``clip_sample`` is on: ``"ddim"`` (rebuild the
             sample from the clamped ``x0`` and the model's noise, like MONAI's DDIM) or ``"data"`` (clamp ``x0``
             only, the DPM-Solver++ paper's thresholding).
+        clip_sample_range_end: ``(lo, hi)`` of the clamp at the clean end of a clamp schedule (see above); ``None``
+            (default) keeps ``[clip_sample_min, clip_sample_max]`` at every step.
         schedule_args: arguments of the schedule function (e.g. ``beta_start``, ``beta_end``).
 
     Raises:
         ValueError: on an invalid ``solver_order``, ``prediction_type``, ``timestep_spacing``, ``clip_mode`` or
-            clamp range.
+            clamp range (also for ``clip_sample_range_end``).
     """
 
     def __init__(
@@ -112,6 +114,7 @@ class DPMSolverMultistepScheduler(Scheduler):
         clip_sample_min: float = -1.0,
         clip_sample_max: float = 1.0,
         clip_mode: str = "ddim",
+        clip_sample_range_end: tuple[float, float] | list[float] | None = None,
         **schedule_args,
     ) -> None:
         super().__init__(num_train_timesteps, schedule, **schedule_args)
@@ -135,8 +138,19 @@ class DPMSolverMultistepScheduler(Scheduler):
             raise ValueError(
                 f"{name}: clip_sample_min must be < clip_sample_max, got {clip_sample_min} and {clip_sample_max}."
             )
+        if clip_sample_range_end is not None:
+            try:
+                lo_end, hi_end = (float(v) for v in clip_sample_range_end)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"{name}: clip_sample_range_end must be (lo, hi), got {clip_sample_range_end!r}."
+                ) from None
+            if not lo_end < hi_end:
+                raise ValueError(f"{name}: clip_sample_range_end must have lo < hi, got {clip_sample_range_end!r}.")
+            clip_sample_range_end = [lo_end, hi_end]
         self.clip_sample = clip_sample
         self.clip_sample_values = [clip_sample_min, clip_sample_max]
+        self.clip_sample_range_end = clip_sample_range_end
         self.clip_mode = clip_mode
         self.init_noise_sigma = 1.0
         self._acp64 = self.alphas_cumprod.double()
@@ -174,6 +188,10 @@ class DPMSolverMultistepScheduler(Scheduler):
         self._alpha = [math.sqrt(float(a)) for a in acp] + [1.0]  # index N = the clean end point
         self._sigma = [math.sqrt(1.0 - float(a)) for a in acp] + [0.0]
         self._lambda = [math.log(a / s) for a, s in zip(self._alpha[:-1], self._sigma[:-1])] + [math.inf]
+        lo, hi = (float(v) for v in self.clip_sample_values)
+        lo_end, hi_end = self.clip_sample_range_end if self.clip_sample_range_end is not None else (lo, hi)
+        # per-step clamp range: linear in sigma between the clean end (sigma 0) and pure noise (sigma 1)
+        self.clip_ranges = [(lo_end + (lo - lo_end) * s, hi_end + (hi - hi_end) * s) for s in self._sigma[:-1]]
         self._step_index = 0
         self._x0_history: list[torch.Tensor] = []
 
@@ -194,7 +212,7 @@ class DPMSolverMultistepScheduler(Scheduler):
             x0 = model_output
         if not self.clip_sample:
             return x0, sample
-        x0_clamped = torch.clamp(x0, self.clip_sample_values[0], self.clip_sample_values[1])
+        x0_clamped = torch.clamp(x0, *self.clip_ranges[i])
         if self.clip_mode == "ddim":
             # sample - alpha * x0 = sigma * eps for every prediction type, so this equals alpha*clamp(x0)+sigma*eps
             sample = sample + alpha * (x0_clamped - x0)

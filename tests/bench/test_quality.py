@@ -35,12 +35,15 @@ def test_parse_variant():
     assert (full["clip"], full["seed"], full["checkpoint_index"]) == ("data", 2, 1)
     assert full["guidance_interval"] == [0.1, 0.9]
     bound = parse_variant("dpmpp_2m:10:fast:clip2.5")
-    assert (bound["clip"], bound["clip_bound"]) == ("ddim", 2.5)
+    assert (bound["clip"], bound["clip_bound"]) == ("ddim", 2.5) and "clip_bound_end" not in bound
+    sched = parse_variant("dpmpp_2m:5:fast:clip2-3.5")
+    assert (sched["clip"], sched["clip_bound"], sched["clip_bound_end"]) == ("ddim", 2.0, 3.5)
     bad_variants = (
         "ddim:50", "ddim:x:fp32", "ddim:50:fp8", "a:1:fp32:2:3", "ddim@linspace:50:fp32", "dpmpp_2m@x:9:fp32",
         "ddim:50:fp32:gi0.5", "ddim:50:fp32:gi0.7-0.2", "ddim:50:fp32:gia-b", "ddim:50:fp32:gi0-1:2",
         "x/ddim:50:fp32", "/ddim:50:fp32", "ddim@trailing:50:fp32", "ddim:50:fp32:clipdata", "ddim:50:fp32:clip",
         "ddim:50:fp32:clipoff:1", "ddim:50:fp32:clipoff:clipoff", "ddim:50:fp32:clip0", "ddim:50:fp32:clipx",
+        "ddim:50:fp32:clip2-4", "dpmpp_2m:5:fast:clip2-0", "dpmpp_2m:5:fast:clip2-x",
     )  # fmt: skip
     for bad in bad_variants:
         with pytest.raises(ValueError, match="parse_variant"):
@@ -84,6 +87,10 @@ def test_markdown_reports_fid_change_relative_to_the_first_row():
     assert "| dpmpp_2m, no clamp | 20 | fp32 |" in md5 and "| 3.25 |" in md5
     md6 = to_markdown({"meta": meta, "rows": [rows[0], {**rows[1], "clip": "ddim", "clip_bound": 2.5}]})
     assert "| dpmpp_2m, DDIM clamp ±2.5 | 20 | fp32 |" in md6
+    md7 = to_markdown(
+        {"meta": meta, "rows": [rows[0], {**rows[1], "clip": "ddim", "clip_bound": 2, "clip_bound_end": 4}]}
+    )
+    assert "| dpmpp_2m, DDIM clamp ±2 → ±4 (schedule over sigma) | 20 | fp32 |" in md7
 
 
 @pytest.mark.slow
@@ -108,6 +115,8 @@ def test_variant_scheduler_clamp_and_spacing():
     tight = variant_scheduler(gen, parse_variant("dpmpp_2m:10:fast:clip2.5"))
     assert tight.clip_sample and tight.clip_mode == "ddim" and tight.clip_sample_values == [-2.5, 2.5]
     assert variant_scheduler(gen, parse_variant("ddim:50:fp32:clip3")).clip_sample_values == [-3.0, 3.0]
+    ramp = variant_scheduler(gen, parse_variant("dpmpp_2m:5:fast:clip2-4"))
+    assert ramp.clip_sample_values == [-2.0, 2.0] and ramp.clip_sample_range_end == [-4.0, 4.0]
     assert config["clip_sample"]  # the generator's config is not changed
     # a step-distilled checkpoint keeps its trailing grid when only the clamp changes
     student = SimpleNamespace(**{**vars(gen), "step_distillation": {"timestep_spacing": "trailing"}})

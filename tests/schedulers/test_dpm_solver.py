@@ -179,3 +179,44 @@ def test_clip_sample():
     sched.set_timesteps(3)
     _, x0 = sched.step(torch.full((1, 4), -50.0), int(sched.timesteps[0]), torch.zeros(1, 4))
     assert float(x0.max()) <= 1.0 and float(x0.min()) >= -1.0
+
+
+def test_clip_schedule_interpolates_in_sigma():
+    sched = DPMSolverMultistepScheduler(
+        clip_sample=True, clip_sample_min=-2.0, clip_sample_max=2.0, clip_sample_range_end=(-4.0, 4.0), **SCHED
+    )
+    sched.set_timesteps(5)
+    assert len(sched.clip_ranges) == sched.num_inference_steps
+    for (lo, hi), sigma in zip(sched.clip_ranges, sched._sigma[:-1]):
+        assert hi == pytest.approx(4.0 - 2.0 * sigma) and lo == pytest.approx(-hi)
+    his = [hi for _, hi in sched.clip_ranges]
+    assert his == sorted(his) and his[0] < 2.1 and his[-1] > 3.5  # tight at pure noise, loose at the clean end
+    # the first step clamps to the tight range, the last to the loose one
+    sched.set_timesteps(5)
+    x = torch.zeros(1, 4)
+    _, x0 = sched.step(torch.full((1, 4), -50.0), int(sched.timesteps[0]), x)
+    assert float(x0.max()) == pytest.approx(sched.clip_ranges[0][1], abs=1e-6)
+    for t in sched.timesteps[1:-1].tolist():
+        x, _ = sched.step(torch.zeros(1, 4), int(t), x)
+    _, x0 = sched.step(torch.full((1, 4), -1e4), int(sched.timesteps[-1]), torch.zeros(1, 4))
+    assert float(x0.max()) == pytest.approx(sched.clip_ranges[-1][1], abs=1e-5) and float(x0.max()) > 3.5
+
+
+def test_clip_schedule_with_equal_ends_is_the_constant_clamp():
+    out = []
+    for end in (None, (-1.5, 1.5)):
+        sched = DPMSolverMultistepScheduler(
+            clip_sample=True, clip_sample_min=-1.5, clip_sample_max=1.5, clip_sample_range_end=end, **SCHED
+        )
+        sched.set_timesteps(6)
+        x = torch.randn(2, 3, generator=torch.Generator().manual_seed(0))
+        for t in sched.timesteps.tolist():
+            x, _ = sched.step(3.0 * torch.sin(x * 7.0), int(t), x)
+        out.append(x)
+    torch.testing.assert_close(out[0], out[1], atol=0, rtol=0)
+
+
+@pytest.mark.parametrize("end", [(1.0,), (2.0, -2.0), "ab", 3.0])
+def test_clip_schedule_errors(end):
+    with pytest.raises(ValueError, match="DPMSolverMultistepScheduler: clip_sample_range_end must"):
+        DPMSolverMultistepScheduler(clip_sample=True, clip_sample_range_end=end)
