@@ -77,22 +77,31 @@ def _ddim(steps: int):
     return sched
 
 
-def _dpm(steps: int, order: int = 2, spacing: str = "logsnr"):
+def _dpm(steps: int, order: int = 2, spacing: str = "logsnr", clip: tuple[float, float] | None = None):
     from monai_medienet.schedulers import DPMSolverMultistepScheduler
 
-    sched = DPMSolverMultistepScheduler(num_train_timesteps=1000, solver_order=order, timestep_spacing=spacing)
+    clamp = {}
+    if clip is not None:  # clamp schedule: [-start, start] at pure noise to [-end, end] at the clean end
+        clamp = {"clip_sample": True, "clip_sample_min": -clip[0], "clip_sample_max": clip[0]}
+        clamp["clip_sample_range_end"] = (-clip[1], clip[1])
+    sched = DPMSolverMultistepScheduler(num_train_timesteps=1000, solver_order=order, timestep_spacing=spacing, **clamp)
     sched.set_timesteps(steps)
     return sched
 
 
+def _pipeline_steps(pipeline: str, prefix: str) -> int | None:
+    """``N`` of a ``<prefix>N[_compile]`` pipeline, else None."""
+    if not pipeline.startswith(prefix):
+        return None
+    digits = pipeline[len(prefix) :].removesuffix("_compile")
+    if not digits.isdigit():
+        raise ValueError(f"make_sampler: expected {prefix}<N>[_compile], got {pipeline!r}.")
+    return int(digits)
+
+
 def _step_distilled_steps(pipeline: str) -> int | None:
     """``N`` of a ``medienet_stepsN[_compile]`` pipeline, else None."""
-    if not pipeline.startswith("medienet_steps"):
-        return None
-    digits = pipeline[len("medienet_steps") :].removesuffix("_compile")
-    if not digits.isdigit():
-        raise ValueError(f"make_sampler: expected medienet_steps<N>[_compile], got {pipeline!r}.")
-    return int(digits)
+    return _pipeline_steps(pipeline, "medienet_steps")
 
 
 def make_sampler(profile: dict[str, Any], pipeline: str, image_size: int) -> tuple[Callable[[int], torch.Tensor], dict]:
@@ -110,6 +119,10 @@ def make_sampler(profile: dict[str, Any], pipeline: str, image_size: int) -> tup
         ``medienet_stepsN`` / ``medienet_stepsN_compile``: the sampling cost of a step-distilled student (bundle run
         id ``distill_steps``): guidance 1, DDIM (first-order DPM-Solver++) on the trailing grid at ``N`` steps, at
         the fast-path precision (/ compiled).
+        ``medienet_distilled_dpmN`` / ``medienet_distilled_dpmN_compile``: the guidance-distilled network at ``N``
+        DPM-Solver++ 2M steps (log-SNR grid) with the profile's clamp schedule ``distilled_dpm_clip`` (``[A, B]``:
+        ``[-A, A]`` at pure noise to ``[-B, B]`` at the clean end) — the few-step setting whose quality
+        ``bench.quality`` measures on a trained model, timed here as a whole pipeline.
     """
     n = profile["num_images"]
     ae = build_autoencoder(profile)
@@ -137,6 +150,7 @@ def make_sampler(profile: dict[str, Any], pipeline: str, image_size: int) -> tup
     unet = build_unet(profile, "medienet").eval()
     info["unet_params"] = count_parameters(unet)
     step_n = _step_distilled_steps(pipeline)
+    dpm_n = _pipeline_steps(pipeline, "medienet_distilled_dpm")
     distilled = pipeline.startswith("medienet_distilled") or step_n is not None
     guidance = 1.0 if distilled else profile["guidance_scale"]
     info["guidance_scale"] = guidance
@@ -155,6 +169,10 @@ def make_sampler(profile: dict[str, Any], pipeline: str, image_size: int) -> tup
     if step_n is not None:
         info["steps"] = step_n
         sched = _dpm(step_n, order=1, spacing="trailing")
+    elif dpm_n is not None:
+        start, end = (float(v) for v in profile["distilled_dpm_clip"])
+        info["steps"], info["clip_schedule"] = dpm_n, [start, end]
+        sched = _dpm(dpm_n, clip=(start, end))
     else:
         info["steps"] = profile["dpm_steps"] if fast else profile["ddim_steps"]
         sched = (_dpm if fast else _ddim)(info["steps"])

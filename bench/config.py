@@ -35,6 +35,10 @@ FULL: dict[str, Any] = {
     "dpm_steps": 20,
     # step-distilled students (bundle run id distill_steps): DDIM on the trailing grid at these steps, guidance 1
     "step_distilled_steps": [10, 5],
+    # the guidance-distilled network at few DPM-Solver++ 2M steps with a clamp schedule (start at pure noise, end at
+    # the clean end), the setting bench.quality checks for equal quality on the chest X-ray model (sixteenth session)
+    "distilled_dpm_steps": [5],
+    "distilled_dpm_clip": [2.0, 1.5],
     "guidance_scale": 3.0,
     "train_batch": 16,
     "train_steps": 8,
@@ -75,6 +79,7 @@ QUICK: dict[str, Any] = {
     "ddim_steps": 3,
     "dpm_steps": 2,
     "step_distilled_steps": [1],
+    "distilled_dpm_steps": [2],
     "train_batch": 2,
     "train_steps": 2,
     "warmup_steps": 1,

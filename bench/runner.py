@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -57,6 +58,7 @@ def plan(
     rep: list[dict] = [{"case": "matmul_peak", "params": {"dtype": d}} for d in ("fp32", "bf16")]
     for size in sizes:
         steps = [f"medienet_steps{n}" for n in prof.get("step_distilled_steps", [])]
+        steps += [f"medienet_distilled_dpm{n}" for n in prof.get("distilled_dpm_steps", [])]
         pipes = ["monai_ref"] + (["medienet_default", "medienet_fast", "medienet_distilled", *steps] if med else [])
         if med and compile and size == big:  # one compiled shape: each shape costs minutes of compilation
             pipes += ["medienet_fast_compile", "medienet_distilled_compile"] + [f"{p}_compile" for p in steps]
@@ -283,8 +285,12 @@ def derived(results: list[dict]) -> dict[str, Any]:
     for key in sorted(keys):
         if key.startswith("sample[") and "pipeline=monai_ref" in key:
             steps = sorted(
-                {k.split("pipeline=")[1].split(",")[0].rstrip("]") for k in keys if "pipeline=medienet_steps" in k},
-                key=lambda p: (int(p.removeprefix("medienet_steps").removesuffix("_compile")), p),
+                {
+                    k.split("pipeline=")[1].split(",")[0].rstrip("]")
+                    for k in keys
+                    if "pipeline=medienet_steps" in k or "pipeline=medienet_distilled_dpm" in k
+                },
+                key=lambda p: (p.startswith("medienet_distilled_dpm"), int(re.sub(r"\D", "", p)), p),
                 reverse=True,
             )
             for pipe in (

@@ -45,7 +45,7 @@ def test_plan_pairs_reference_and_medienet_cases():
     assert len(keys) == len(set(keys))
     for size in (32, 64):
         for pipe in ("monai_ref", "medienet_default", "medienet_fast", "medienet_distilled", "medienet_steps10",
-                     "medienet_steps5"):  # fmt: skip
+                     "medienet_steps5", "medienet_distilled_dpm5"):  # fmt: skip
             assert f"sample[image_size={size},pipeline={pipe}]" in keys
     assert "train[image_size=64,pipeline=monai_ref]" in keys and "train[image_size=64,pipeline=medienet_fast]" in keys
     assert "matmul_peak[dtype=bf16]" in keys and "matmul_peak[dtype=fp32]" in keys
@@ -59,6 +59,7 @@ def test_plan_pairs_reference_and_medienet_cases():
     assert any("medienet_fast_compile" in case_key(s) for s in rep_c)
     assert "sample[image_size=64,pipeline=medienet_distilled_compile]" in [case_key(s) for s in rep_c]
     assert "sample[image_size=64,pipeline=medienet_steps5_compile]" in [case_key(s) for s in rep_c]
+    assert "sample[image_size=64,pipeline=medienet_distilled_dpm5_compile]" in [case_key(s) for s in rep_c]
     sub, _ = plan("full", compile=True, only=["fast_compile", "compile=True"], native_bf16=True)
     assert [case_key(s) for s in sub] == [
         "sample[image_size=64,pipeline=medienet_fast_compile]",
@@ -93,6 +94,8 @@ def test_summarise_medians_and_paired_ratios():
         results.append(
             _res("sample", {"pipeline": "medienet_fast", "image_size": 64}, {"images_per_s": fast_ips[r]}, r)
         )
+        for pipe, ips in (("medienet_distilled_dpm5", 30.0), ("medienet_steps10", 12.0)):
+            results.append(_res("sample", {"pipeline": pipe, "image_size": 64}, {"images_per_s": ips}, r))
         results.append(_res("matmul_peak", {"dtype": "bf16"}, {"gflops_best": 100.0, "gflops_median": 90.0}, r))
         fwd = {"gflops_achieved": 40.0 + r, "seconds": 1.0}
         results.append(_res("forward", {"kind": "medienet", "dtype": "bf16", "image_size": 64}, fwd, r))
@@ -115,6 +118,9 @@ def test_summarise_medians_and_paired_ratios():
     speed = der["sampling_speedup[medienet_fast vs monai_ref, 64px]"]
     # paired per repeat: 10, 12, 7.5 -> median 10 (not the ratio of medians, 20 / 2 = 10 by coincidence; check spread)
     assert speed["median"] == pytest.approx(10.0) and speed["min"] == pytest.approx(7.5) and speed["max"] == 12.0
+    # step-count pipelines get their own speed-ups, each against the same repeat's reference
+    assert der["sampling_speedup[medienet_distilled_dpm5 vs monai_ref, 64px]"]["max"] == pytest.approx(30.0)
+    assert der["sampling_speedup[medienet_steps10 vs monai_ref, 64px]"]["min"] == pytest.approx(3.0)
     frac = der["forward_fraction_of_peak[forward[dtype=bf16,image_size=64,kind=medienet]]"]
     assert frac["median"] == pytest.approx(0.41)
     assert der["forward_time_overhead[medienet vs monai_cond, bf16]"]["median"] == pytest.approx(0.25)
@@ -211,6 +217,20 @@ def test_step_distilled_pipeline_runs_ddim_on_the_trailing_grid_at_guidance_one(
     assert torch.isfinite(run(3)).all()
     with pytest.raises(ValueError, match="expected medienet_steps<N>"):
         make_sampler(QUICK, "medienet_stepsX", 32)
+
+
+def test_distilled_dpm_pipeline_is_guidance_one_dpm_with_the_clamp_schedule():
+    from bench.cases import make_sampler
+    from bench.config import QUICK
+
+    _, distilled = make_sampler(QUICK, "medienet_distilled", 32)
+    run, info = make_sampler(QUICK, "medienet_distilled_dpm3", 32)
+    assert info["steps"] == 3 and info["guidance_scale"] == 1.0 and info["dtype"] == distilled["dtype"]
+    assert info["clip_schedule"] == [float(v) for v in QUICK["distilled_dpm_clip"]]
+    assert info["unet_flops_per_step"] == distilled["unet_flops_per_step"]
+    assert torch.isfinite(run(3)).all()
+    with pytest.raises(ValueError, match="expected medienet_distilled_dpm<N>"):
+        make_sampler(QUICK, "medienet_distilled_dpmX", 32)
 
 
 def test_cli_parser():
