@@ -845,8 +845,9 @@ def run_evaluation(
     }
     if cfg.save_classifiers and output_dir is not None:
         results["classifier_checkpoints"] = _save_kept_classifiers(
-            keep, arm_results, cfg, in_ch, class_names, image_size, output_dir
-        )
+            keep, arm_results, cfg, in_ch, class_names, image_size, output_dir,
+            preprocessing=getattr(transform, "preprocessing_settings", None),
+        )  # fmt: skip
     if output_dir is not None:
         from .report import write_report
 
@@ -862,14 +863,21 @@ def _save_kept_classifiers(
     classes: Sequence[str],
     image_size: Sequence[int],
     output_dir: str | Path,
+    preprocessing: Mapping[str, Any] | None = None,
 ) -> dict[str, str]:
-    """Write the first seed's classifier of every arm to ``<output_dir>/classifiers/<arm>.pt``; returns the paths."""
+    """Write the first seed's classifier of every arm to ``<output_dir>/classifiers/<arm>.pt``; returns the paths.
+
+    ``preprocessing`` (the ``preprocessing_settings`` of :func:`~monai_medienet.transforms.image_preprocessing`) is
+    stored as ``extra["preprocessing"]`` so that a server feeds the network as it was trained.
+    """
     from .export import save_classifier
 
     paths = {}
     for arm, network in keep.items():
         run = next((r for r in arm_results.get(arm, {}).get("runs", []) if r["seed"] == cfg.seeds[0]), {})
         extra = {"arm": arm, "seed": int(cfg.seeds[0]), "best_val_auroc": run.get("best_val_auroc")}
+        if preprocessing is not None:
+            extra["preprocessing"] = dict(preprocessing)
         path = save_classifier(
             network, Path(output_dir) / "classifiers" / f"{arm}.pt", arch=cfg.classifier, in_channels=in_channels,
             num_classes=len(classes), classes=classes, image_size=image_size, extra=extra,

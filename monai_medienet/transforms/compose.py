@@ -78,7 +78,9 @@ def image_preprocessing(
 
     Returns:
         A MONAI ``Compose`` mapping ``{"image": path | array, "label": int, ...}`` to
-        ``{"image": float32 (C, *image_size) in [0, 1], "label": int64 scalar, ...}``.
+        ``{"image": float32 (C, *image_size) in [0, 1], "label": int64 scalar, ...}``. Its attribute
+        ``preprocessing_settings`` (``{"image_size", "channels", "intensity", "resize_mode"}``) lets a consumer record
+        how its images were made (the evaluation stores it with saved classifiers, for serving).
 
     Raises:
         ValueError: invalid ``image_size``, ``channels``, ``intensity``, ``resize_mode`` or divisibility.
@@ -115,7 +117,14 @@ def image_preprocessing(
                 keys=label_key, data_type="tensor", dtype=torch.int64, track_meta=False, allow_missing_keys=True
             )
         )
-    return Compose(transforms)
+    compose = Compose(transforms)
+    compose.preprocessing_settings = {  # type: ignore[attr-defined]
+        "image_size": list(size),
+        "channels": int(channels),
+        "intensity": intensity,
+        "resize_mode": resize_mode,
+    }
+    return compose
 
 
 def classic_augmentation(

@@ -68,3 +68,18 @@ def test_protocol_writes_kept_classifiers_when_asked(tmp_path):
         p = torch.softmax(loaded.network(x), dim=1)[:, 1].numpy()
     expected = res["artifacts"]["probs"]["real+syn+aug"][0][:, 1]
     assert abs(p - expected).max() < 1e-5
+
+
+def test_protocol_stores_the_preprocessing_with_saved_classifiers(tmp_path):
+    from monai_medienet.transforms import image_preprocessing
+
+    splits, syn = _random_splits()  # channel-first arrays through the bundles' preprocessing
+    transform = image_preprocessing(image_size=16, intensity="none", resize_mode="resize")
+    cfg = _fast(arms=["real"], gradcam_images=0, fidelity=False, feature_classifier=False)
+    res = run_evaluation(
+        splits, syn, transform, output_dir=tmp_path, classes=["neg", "pos"], save_classifiers=True, **cfg
+    )
+    loaded = load_classifier(res["classifier_checkpoints"]["real"])
+    assert loaded.extra["preprocessing"] == {
+        "image_size": [16, 16], "channels": 1, "intensity": "none", "resize_mode": "resize"
+    }  # fmt: skip
