@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -33,6 +34,24 @@ def select_explanation_images(labels: Sequence[int] | np.ndarray, n: int = 6, se
     return np.asarray(out, dtype=np.int64)
 
 
+@contextmanager
+def _scoped_hooks(net: torch.nn.Module) -> Iterator[None]:
+    """Remove, on exit, the forward / backward hooks registered on ``net``'s modules inside the block.
+
+    MONAI's ``GradCAM`` registers hooks on its target layer and keeps no handles; without this, every call of
+    :func:`gradcam_maps` would leave one more pair of hooks on a network that lives on (e.g. in a server).
+    """
+    before = {m: (set(m._forward_hooks), set(m._backward_hooks)) for m in net.modules()}
+    try:
+        yield
+    finally:
+        for m, (fwd, bwd) in before.items():
+            for key in set(m._forward_hooks) - fwd:
+                del m._forward_hooks[key]
+            for key in set(m._backward_hooks) - bwd:
+                del m._backward_hooks[key]
+
+
 def gradcam_maps(
     networks: Mapping[str, torch.nn.Module],
     images: torch.Tensor,
@@ -50,16 +69,17 @@ def gradcam_maps(
         device: device.
 
     Returns:
-        ``{name: (N, H, W) maps in [0, 1]}``.
+        ``{name: (N, H, W) maps in [0, 1]}``. The networks are left without the hooks Grad-CAM needed.
     """
     device = torch.device(device)
     out = {}
     for name, net in networks.items():
         net = net.to(device).eval()
-        cam = GradCAM(nn_module=net, target_layers=target_layer)
         maps = []
-        for img, lab in zip(images, labels):
-            m = cam(img.unsqueeze(0).float().to(device), class_idx=int(lab))
-            maps.append(m[0, 0].detach().cpu().numpy())
+        with _scoped_hooks(net):
+            cam = GradCAM(nn_module=net, target_layers=target_layer)
+            for img, lab in zip(images, labels):
+                m = cam(img.unsqueeze(0).float().to(device), class_idx=int(lab))
+                maps.append(m[0, 0].detach().cpu().numpy())
         out[name] = np.stack(maps)
     return out

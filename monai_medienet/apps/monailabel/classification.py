@@ -144,8 +144,8 @@ class ClassificationInference:
             raise ValueError(
                 f"{_OWNER}: class_index must be in [0, {self.classifier.num_classes}), got {class_index!r}."
             )
-        # one MONAI GradCAM per network: each GradCAM registers hooks on the layer for good (gradcam_maps builds a new
-        # one per call, fine for the evaluation's single call per network, a hook leak for a server)
+        # one MONAI GradCAM per network, built once: each GradCAM registers hooks on the layer and keeps no handles
+        # (gradcam_maps builds one per call and removes its hooks afterwards)
         with self._cam_lock:
             if self._cam is None:
                 self._cam = GradCAM(nn_module=self.classifier.network, target_layers=self.target_layer)
