@@ -13,7 +13,7 @@ Start it (in the MONAI Label environment, see README.md beside this file)::
 - ``diffusion_checkpoint``: a diffusion checkpoint (``checkpoints/diffusion.pt``) -> model ``medienet_synthesis``;
 - ``device``: ``auto`` (default), ``cpu`` or ``cuda[:i]``;
 - ``classifier_intensity``, ``classifier_resize_mode``: override the preprocessing stored with the classifier
-  (defaults: the checkpoint's, else ``dtype`` / ``pad`` as in the PneumoniaMNIST bundle; ``resize`` for chest X-ray);
+  (defaults: the checkpoint's, which the evaluation writes; else ``dtype`` / ``pad`` as in the PneumoniaMNIST bundle);
 - ``synthesis_crop_size``: e.g. ``28,28`` to undo the MedMNIST bundles' padding to 32 px (default: none);
 - ``max_inference_steps``: the largest ``num_inference_steps`` a synthesis request may ask for (default 200).
 
