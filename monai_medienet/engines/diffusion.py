@@ -143,7 +143,11 @@ class DiffusionGenerator:
         return dict(record) if isinstance(record, Mapping) else None
 
     def make_sampler(
-        self, name: str = "dpmpp_2m", clip_sample: bool | None = None, clip_sample_range: Sequence[float] | None = None
+        self,
+        name: str = "dpmpp_2m",
+        clip_sample: bool | None = None,
+        clip_sample_range: Sequence[float] | None = None,
+        clip_sample_range_end: Sequence[float] | None = None,
     ) -> Any:
         """A sampler on the training noise schedule (``"ddpm"``, ``"ddim"``, ``"dpmpp_2m"``, ``"dpmpp_1"``).
 
@@ -158,14 +162,25 @@ class DiffusionGenerator:
             clip_sample_range: ``(lo, hi)`` of the clamp, which it switches on unless ``clip_sample`` is ``False``
                 (``None``: the checkpoint's range). A tighter clamp lets few-step samplers keep a guided model's
                 class fidelity (chest X-ray: DPM-Solver++ 10 at ``(-2, 2)``; docs/benchmarks.md).
+            clip_sample_range_end: DPM-Solver++ only: ``(lo, hi)`` of the clamp at the clean end of a clamp schedule
+                (the range moves linearly in ``sigma_t`` from the start range at pure noise to this one;
+                :class:`~monai_medienet.schedulers.DPMSolverMultistepScheduler`); ``None``: the same range at every
+                step. Label agreement follows the clamp at high noise, the in-domain FID the clamp near the clean
+                end (docs/benchmarks.md, sixteenth session).
 
         Raises:
-            ValueError: for a ``clip_sample_range`` that is not ``(lo, hi)`` with ``lo < hi``.
+            ValueError: for a ``clip_sample_range`` / ``clip_sample_range_end`` that is not ``(lo, hi)`` with
+                ``lo < hi``, or a clamp schedule for a sampler other than DPM-Solver++.
         """
         config = dict(self.scheduler_config)
+        owner = "DiffusionGenerator.make_sampler"
         if clip_sample_range is not None:
-            lo, hi = _check_clip_range(clip_sample_range, "DiffusionGenerator.make_sampler")
+            lo, hi = _check_clip_range(clip_sample_range, owner)
             config.update(clip_sample=True, clip_sample_min=lo, clip_sample_max=hi)
+        if clip_sample_range_end is not None:
+            if not str(name).startswith("dpmpp"):
+                raise ValueError(f"{owner}: clip_sample_range_end is a DPM-Solver++ option, got sampler {name!r}.")
+            config["clip_sample_range_end"] = _check_clip_range(clip_sample_range_end, owner, "clip_sample_range_end")
         if clip_sample is not None:
             config["clip_sample"] = bool(clip_sample)
         if self.step_distillation is not None and str(name).startswith("dpmpp"):
@@ -174,18 +189,20 @@ class DiffusionGenerator:
         return get_scheduler(name, **config)
 
 
-def _check_clip_range(clip_sample_range: Sequence[float], owner: str) -> tuple[float, float]:
+def _check_clip_range(
+    clip_sample_range: Sequence[float], owner: str, name: str = "clip_sample_range"
+) -> tuple[float, float]:
     """Validate a clamp range ``(lo, hi)`` of the predicted ``x0``.
 
     Raises:
-        ValueError: unless two numbers with ``lo < hi``; the message starts with ``owner``.
+        ValueError: unless two numbers with ``lo < hi``; the message starts with ``owner`` and names ``name``.
     """
     try:
         lo, hi = (float(v) for v in clip_sample_range)
     except (TypeError, ValueError):
-        raise ValueError(f"{owner}: clip_sample_range must be (lo, hi), got {clip_sample_range!r}.") from None
+        raise ValueError(f"{owner}: {name} must be (lo, hi), got {clip_sample_range!r}.") from None
     if not lo < hi:
-        raise ValueError(f"{owner}: clip_sample_range must have lo < hi, got {clip_sample_range!r}.")
+        raise ValueError(f"{owner}: {name} must have lo < hi, got {clip_sample_range!r}.")
     return lo, hi
 
 

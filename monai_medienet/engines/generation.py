@@ -48,6 +48,7 @@ def generate_synthetic(
     guidance_interval: Sequence[float] | None = None,
     clip_sample: bool | None = None,
     clip_sample_range: Sequence[float] | None = None,
+    clip_sample_range_end: Sequence[float] | None = None,
 ) -> dict[str, Any]:
     """Sample ``num_per_class`` images of every class and write them with ``SyntheticImageWriter`` + manifest.
 
@@ -86,6 +87,8 @@ def generate_synthetic(
             ``scheduler_config`` says; see :meth:`~monai_medienet.engines.DiffusionGenerator.make_sampler`).
         clip_sample_range: ``(lo, hi)`` of that clamp, switching it on unless ``clip_sample=False`` (``None``: the
             checkpoint's range).
+        clip_sample_range_end: DPM-Solver++ samplers: ``(lo, hi)`` of the clamp at the clean end of a clamp schedule
+            (see ``gen.make_sampler``); ``None``: one range at every step.
 
     Returns:
         ``{"output_dir", "manifest", "num_images", "classes", "settings"}``, plus ``"near_copies"`` (threshold,
@@ -93,7 +96,7 @@ def generate_synthetic(
 
     Raises:
         ValueError: for ``num_per_class < 1``, ``batch_size < 1``, ``max_redraw_rounds < 0``, a malformed
-            ``guidance_interval``, an unknown class name,
+            ``guidance_interval``, ``clip_sample_range`` or ``clip_sample_range_end``, an unknown class name,
             a crop larger than the images, or images whose size differs from the filter's training images.
     """
     from monai_medienet.io import SyntheticImageWriter
@@ -106,6 +109,11 @@ def generate_synthetic(
         raise ValueError(f"generate_synthetic: max_redraw_rounds must be >= 0, got {max_redraw_rounds}.")
     interval = check_guidance_interval(guidance_interval, "generate_synthetic")  # before the checkpoint is loaded
     clip_range = _check_clip_range(clip_sample_range, "generate_synthetic") if clip_sample_range is not None else None
+    clip_end = (
+        _check_clip_range(clip_sample_range_end, "generate_synthetic", "clip_sample_range_end")
+        if clip_sample_range_end is not None
+        else None
+    )
     dev = resolve_device(device)
     gen = load_diffusion_generator(checkpoint, device=dev, use_ema=use_ema)
     if gen.distilled_guidance_scale is not None and guidance_scale != 1.0:
@@ -140,11 +148,15 @@ def generate_synthetic(
         "crop_size": [int(c) for c in crop_size] if crop_size is not None else None,
         "guidance_interval": list(interval) if interval is not None else None,
     }
-    sampler_obj = gen.make_sampler(sampler, clip_sample=clip_sample, clip_sample_range=clip_range)
+    sampler_obj = gen.make_sampler(
+        sampler, clip_sample=clip_sample, clip_sample_range=clip_range, clip_sample_range_end=clip_end
+    )
     settings["clip_sample"] = bool(getattr(sampler_obj, "clip_sample", False))
     settings["clip_sample_range"] = (
         [float(v) for v in sampler_obj.clip_sample_values] if settings["clip_sample"] else None
     )
+    end = getattr(sampler_obj, "clip_sample_range_end", None)
+    settings["clip_sample_range_end"] = [float(v) for v in end] if settings["clip_sample"] and end else None
     writer = SyntheticImageWriter(output_dir, gen.classes, fmt=fmt, overwrite=overwrite, provenance=settings)
     jobs = [(gen.classes.index(name), seed + i) for i, (name, _) in enumerate(
         (n, k) for n in wanted for k in range(num_per_class))]  # fmt: skip
@@ -156,7 +168,7 @@ def generate_synthetic(
         redraw: list[int] = []
         for images, chunk in iter_generated_batches(
             gen, pending, guidance_scale, sampler, num_inference_steps, batch_size, dtype, crop_size, interval,
-            clip_sample, clip_range,
+            clip_sample, clip_range, clip_end,
         ):  # fmt: skip
             flags = near_copy_filter(images) if near_copy_filter is not None else np.zeros(len(chunk), dtype=bool)
             for img, (lab, s), copy in zip(images, chunk, flags):
@@ -269,6 +281,7 @@ def iter_generated_batches(
     guidance_interval: Sequence[float] | None = None,
     clip_sample: bool | None = None,
     clip_sample_range: Sequence[float] | None = None,
+    clip_sample_range_end: Sequence[float] | None = None,
 ) -> Iterator[tuple[torch.Tensor, list[tuple[int, int]]]]:
     """Sample images in batches, each from its own seeded noise (the loop behind :func:`generate_synthetic`).
 
@@ -284,6 +297,7 @@ def iter_generated_batches(
         guidance_interval: ``(lo, hi)`` timestep fractions where guidance is applied; ``None``: every step.
         clip_sample: clamp of the data prediction (``None``: the checkpoint's, see ``gen.make_sampler``).
         clip_sample_range: ``(lo, hi)`` of the clamp (``None``: the checkpoint's).
+        clip_sample_range_end: ``(lo, hi)`` at the clean end of a DPM-Solver++ clamp schedule (``None``: none).
 
     Yields:
         ``(images (B, C, H, W) float32 in [0, 1] on CPU, the batch's jobs)``.
@@ -291,7 +305,12 @@ def iter_generated_batches(
     Raises:
         ValueError: a crop larger than the images.
     """
-    scheduler = gen.make_sampler(sampler, clip_sample=clip_sample, clip_sample_range=clip_sample_range)
+    scheduler = gen.make_sampler(
+        sampler,
+        clip_sample=clip_sample,
+        clip_sample_range=clip_sample_range,
+        clip_sample_range_end=clip_sample_range_end,
+    )
     network = gen.network if dtype is None else gen.network.to(dtype=dtype)  # cast once, not once per batch
     for start in range(0, len(jobs), batch_size):
         chunk = list(jobs[start : start + batch_size])

@@ -113,6 +113,22 @@ def test_clip_sample_overrides_the_checkpoint_clamp(tiny_diffusion_checkpoint, t
             generate_synthetic(plain, tmp_path / "bad", clip_sample_range=bad, **kwargs)
     with pytest.raises(ValueError, match="DiffusionGenerator.make_sampler: clip_sample_range"):
         g.make_sampler("ddim", clip_sample_range=(2, 2))
+    # a clamp schedule (DPM-Solver++): recorded, changes the images, validated, refused for other samplers
+    ramp = g.make_sampler("dpmpp_2m", clip_sample_range=(-2, 2), clip_sample_range_end=(-1, 1))
+    assert ramp.clip_sample_range_end == [-1.0, 1.0]
+    sched = generate_synthetic(
+        plain, tmp_path / "sched", clip_sample_range=[-0.05, 0.05], clip_sample_range_end=[-0.01, 0.01], **kwargs
+    )
+    assert sched["settings"]["clip_sample_range_end"] == [-0.01, 0.01]
+    assert out["settings"]["clip_sample_range_end"] is None
+    rows = list(csv.DictReader(open(tmp_path / "sched" / "manifest.csv")))
+    a = np.asarray(nib.load(tmp_path / "sched" / rows[0]["path"]).dataobj, dtype=np.float32)
+    b = np.asarray(nib.load(tmp_path / "ranged" / rows[0]["path"]).dataobj, dtype=np.float32)
+    assert np.abs(a - b).max() > 1e-4
+    with pytest.raises(ValueError, match="generate_synthetic: clip_sample_range_end must have lo < hi"):
+        generate_synthetic(plain, tmp_path / "bad", clip_sample_range_end=(1, -1), **kwargs)
+    with pytest.raises(ValueError, match="make_sampler: clip_sample_range_end is a DPM-Solver"):
+        g.make_sampler("ddim", clip_sample_range_end=(-1, 1))
 
 
 class _FlagByCall:
