@@ -37,8 +37,8 @@ FULL: dict[str, Any] = {
     "step_distilled_steps": [10, 5],
     # the guidance-distilled network at few DPM-Solver++ 2M steps with a clamp schedule (start at pure noise, end at
     # the clean end), the setting bench.quality checks for equal quality on the chest X-ray model (sixteenth session)
-    "distilled_dpm_steps": [5],
-    "distilled_dpm_clip": [2.0, 1.5],
+    "distilled_dpm_steps": [6, 5],
+    "distilled_dpm_clip": [2.0, 1.75],
     "guidance_scale": 3.0,
     "train_batch": 16,
     "train_steps": 8,
