@@ -66,7 +66,7 @@ def parse_variant(text: str) -> dict[str, Any]:
 
     msg = (
         "parse_variant: expected [K/]sampler[@spacing]:steps:fp32|bf16|fast[:seed][:giLO-HI]"
-        f"[:{'|'.join(CLIP_TOKENS)}], got {text!r}."
+        f"[:{'|'.join(CLIP_TOKENS)}|clipR|clipA-B], got {text!r}."
     )
     only, slash, body = text.partition("/")
     if not slash:
@@ -470,7 +470,7 @@ def main(argv: list[str] | None = None) -> int:
         "--variants",
         nargs="+",
         default=None,
-        help="[K/]sampler[@spacing]:steps:fp32|bf16|fast[:noise_seed][:giLO-HI][:clipoff|clipdata|clipddim|clipR]",
+        help="[K/]sampler[@spacing]:steps:fp32|bf16|fast[:noise_seed][:giLO-HI][:clipoff|clipdata|clipddim|clipR|clipA-B]",
     )
     p.add_argument("--num_per_class", type=int, default=250)
     p.add_argument("--guidance_scale", type=float, default=None)
