@@ -122,31 +122,25 @@ def parse_variant(text: str) -> dict[str, Any]:
 def variant_scheduler(gen: Any, variant: dict[str, Any]) -> Any:
     """The sampler of a parsed variant for a loaded generator (:class:`~monai_medienet.engines.DiffusionGenerator`).
 
-    Without ``timestep_spacing`` or ``clip`` in the variant this is ``gen.make_sampler``; otherwise the scheduler is
-    built from the checkpoint's ``scheduler_config`` with the variant's spacing (``dpmpp_*``; a step-distilled
-    checkpoint keeps its own grid unless the variant names one) and clamp (``clip``: ``"off"``, ``"data"``, ``"ddim"``).
+    ``gen.make_sampler`` with the variant's spacing (``dpmpp_*``; a step-distilled checkpoint keeps its own grid unless
+    the variant names one) and clamp (``clip``: ``"off"``, ``"data"``, ``"ddim"``, with ``clip_bound`` /
+    ``clip_bound_end`` for a ``[-R, R]`` clamp or a schedule).
     """
-    from monai_medienet.schedulers import get_scheduler
-
     name = variant["sampler"].partition("@")[0]
-    if "timestep_spacing" not in variant and "clip" not in variant:
-        return gen.make_sampler(name)
-    config = dict(gen.scheduler_config)
-    if variant.get("clip") == "off":
-        config["clip_sample"] = False
-    elif variant.get("clip") in ("data", "ddim"):
-        config.update(clip_sample=True, clip_mode=variant["clip"])
-        if "clip_bound" in variant:
-            config.update(clip_sample_min=-float(variant["clip_bound"]), clip_sample_max=float(variant["clip_bound"]))
-        if "clip_bound_end" in variant:
-            config["clip_sample_range_end"] = [-float(variant["clip_bound_end"]), float(variant["clip_bound_end"])]
-    if name.startswith("dpmpp"):
-        spacing = variant.get("timestep_spacing")
-        if spacing is None and gen.step_distillation is not None:  # make_sampler's choice for such a student
-            spacing = gen.step_distillation.get("timestep_spacing", "trailing")
-        if spacing is not None:
-            config["timestep_spacing"] = spacing
-    return get_scheduler(name, **config)
+    overrides: dict[str, Any] = {}
+    if name.startswith("dpmpp") and variant.get("timestep_spacing") is not None:
+        overrides["timestep_spacing"] = variant["timestep_spacing"]
+    clip = variant.get("clip")
+    if clip in ("data", "ddim"):
+        overrides["clip_mode"] = clip
+    bound, end = variant.get("clip_bound"), variant.get("clip_bound_end")
+    return gen.make_sampler(
+        name,
+        clip_sample=None if clip is None else clip != "off",
+        clip_sample_range=None if bound is None else (-float(bound), float(bound)),
+        clip_sample_range_end=None if end is None else (-float(end), float(end)),
+        **overrides,
+    )
 
 
 def _sample(

@@ -148,6 +148,7 @@ class DiffusionGenerator:
         clip_sample: bool | None = None,
         clip_sample_range: Sequence[float] | None = None,
         clip_sample_range_end: Sequence[float] | None = None,
+        **overrides: Any,
     ) -> Any:
         """A sampler on the training noise schedule (``"ddpm"``, ``"ddim"``, ``"dpmpp_2m"``, ``"dpmpp_1"``).
 
@@ -167,6 +168,9 @@ class DiffusionGenerator:
                 :class:`~monai_medienet.schedulers.DPMSolverMultistepScheduler`); ``None``: the same range at every
                 step. Label agreement follows the clamp at high noise, the in-domain FID the clamp near the clean
                 end (docs/benchmarks.md, sixteenth session).
+            overrides: further constructor arguments that replace the checkpoint's ``scheduler_config`` entries
+                (e.g. ``timestep_spacing="linspace"`` or ``clip_mode="data"`` for DPM-Solver++; an explicit
+                ``timestep_spacing`` also replaces a step-distilled network's trailing grid).
 
         Raises:
             ValueError: for a ``clip_sample_range`` / ``clip_sample_range_end`` that is not ``(lo, hi)`` with
@@ -183,9 +187,9 @@ class DiffusionGenerator:
             config["clip_sample_range_end"] = _check_clip_range(clip_sample_range_end, owner, "clip_sample_range_end")
         if clip_sample is not None:
             config["clip_sample"] = bool(clip_sample)
+        config.update(overrides)
         if self.step_distillation is not None and str(name).startswith("dpmpp"):
-            spacing = self.step_distillation.get("timestep_spacing", "trailing")
-            return get_scheduler(name, timestep_spacing=spacing, **config)
+            config.setdefault("timestep_spacing", self.step_distillation.get("timestep_spacing", "trailing"))
         return get_scheduler(name, **config)
 
 

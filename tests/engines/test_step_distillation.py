@@ -128,6 +128,9 @@ def test_step_distilled_checkpoint_samples_on_its_grid_and_warns_off_it(tiny_dif
     expected = trailing_timesteps(gen.scheduler_config["num_train_timesteps"], 2).tolist()
     assert sampler.timestep_spacing == "trailing" and sampler.timesteps.tolist() == expected
     assert not hasattr(gen.make_sampler("ddim"), "timestep_spacing")  # MONAI's DDIM as it is
+    # an explicit spacing or clamp mode replaces the student's grid / the checkpoint's setting
+    other = gen.make_sampler("dpmpp_2m", timestep_spacing="logsnr", clip_mode="data")
+    assert other.timestep_spacing == "logsnr" and other.clip_mode == "data"
     kw = {"num_per_class": 1, "progress": False, "guidance_scale": 1.0}
     with pytest.warns(UserWarning, match="step-distilled for sampler 'dpmpp_1' at 2 steps; sampling it with 'ddim'"):
         generate_synthetic(path, tmp_path / "a", sampler="ddim", num_inference_steps=2, **kw)

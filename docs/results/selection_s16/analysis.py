@@ -41,9 +41,7 @@ def main(root: str, resplits: int = 2000, seed: int = 0) -> None:
     def gain(g: str, images: np.ndarray, seed_idx: np.ndarray) -> float:
         y = labels[images]
         return float(
-            np.mean(
-                [roc_auc_score(y, scores[g][s, images]) - roc_auc_score(y, ref[s, images]) for s in seed_idx]
-            )
+            np.mean([roc_auc_score(y, scores[g][s, images]) - roc_auc_score(y, ref[s, images]) for s in seed_idx])
         )
 
     rows = []
@@ -71,7 +69,8 @@ def main(root: str, resplits: int = 2000, seed: int = 0) -> None:
     full = {g: gain(g, np.arange(len(labels)), np.arange(n_seeds)) for g in GENERATORS}
     print(f"# Selecting a generator on a test-like split (stored predictions, {resplits} resplits, seed {seed})\n")
     print(f"Test images {len(labels)} (class counts {[len(i) for i in idx]}), classifier seeds {seeds.tolist()}; ")
-    print("selection on a stratified half A of the test images and 3 seeds, read-out on half B and the other 2 seeds.\n")
+    print("selection on a stratified half A of the test images and 3 seeds, ", end="")
+    print("read-out on half B and the other 2 seeds.\n")
     print("| quantity over resplits | mean [2.5 %, 97.5 %] |")
     print("|---|---|")
     print(f"| Δ AUROC vs real+aug of the generator selected on A, read on B | {fmt(0)} |")
