@@ -26,6 +26,7 @@ from .autoencoder import build_autoencoder
 
 __all__ = [
     "DiffusionGenerator",
+    "check_clip_range",
     "latent_shape_for",
     "load_autoencoder",
     "load_diffusion_generator",
@@ -179,12 +180,12 @@ class DiffusionGenerator:
         config = dict(self.scheduler_config)
         owner = "DiffusionGenerator.make_sampler"
         if clip_sample_range is not None:
-            lo, hi = _check_clip_range(clip_sample_range, owner)
+            lo, hi = check_clip_range(clip_sample_range, owner)
             config.update(clip_sample=True, clip_sample_min=lo, clip_sample_max=hi)
         if clip_sample_range_end is not None:
             if not str(name).startswith("dpmpp"):
                 raise ValueError(f"{owner}: clip_sample_range_end is a DPM-Solver++ option, got sampler {name!r}.")
-            config["clip_sample_range_end"] = _check_clip_range(clip_sample_range_end, owner, "clip_sample_range_end")
+            config["clip_sample_range_end"] = check_clip_range(clip_sample_range_end, owner, "clip_sample_range_end")
         if clip_sample is not None:
             config["clip_sample"] = bool(clip_sample)
         config.update(overrides)
@@ -193,10 +194,18 @@ class DiffusionGenerator:
         return get_scheduler(name, **config)
 
 
-def _check_clip_range(
+def check_clip_range(
     clip_sample_range: Sequence[float], owner: str, name: str = "clip_sample_range"
 ) -> tuple[float, float]:
     """Validate a clamp range ``(lo, hi)`` of the predicted ``x0``.
+
+    Args:
+        clip_sample_range: the range.
+        owner: name put at the front of the error message (the calling class or function).
+        name: the argument's name in the message.
+
+    Returns:
+        ``(lo, hi)`` as floats.
 
     Raises:
         ValueError: unless two numbers with ``lo < hi``; the message starts with ``owner`` and names ``name``.

@@ -18,7 +18,7 @@ from monai_medienet.inferers import check_guidance_interval
 from monai_medienet.utils import resolve_device
 
 from .amp import MixedPrecision
-from .diffusion import DiffusionGenerator, _check_clip_range, load_diffusion_generator
+from .diffusion import DiffusionGenerator, check_clip_range, load_diffusion_generator
 
 if TYPE_CHECKING:
     from monai_medienet.metrics import NearCopyFilter
@@ -108,9 +108,9 @@ def generate_synthetic(
     if max_redraw_rounds < 0:
         raise ValueError(f"generate_synthetic: max_redraw_rounds must be >= 0, got {max_redraw_rounds}.")
     interval = check_guidance_interval(guidance_interval, "generate_synthetic")  # before the checkpoint is loaded
-    clip_range = _check_clip_range(clip_sample_range, "generate_synthetic") if clip_sample_range is not None else None
+    clip_range = check_clip_range(clip_sample_range, "generate_synthetic") if clip_sample_range is not None else None
     clip_end = (
-        _check_clip_range(clip_sample_range_end, "generate_synthetic", "clip_sample_range_end")
+        check_clip_range(clip_sample_range_end, "generate_synthetic", "clip_sample_range_end")
         if clip_sample_range_end is not None
         else None
     )

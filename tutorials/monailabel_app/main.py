@@ -15,7 +15,9 @@ Start it (in the MONAI Label environment, see README.md beside this file)::
 - ``classifier_intensity``, ``classifier_resize_mode``: override the preprocessing stored with the classifier
   (defaults: the checkpoint's, which the evaluation writes; else ``dtype`` / ``pad`` as in the PneumoniaMNIST bundle);
 - ``synthesis_crop_size``: e.g. ``28,28`` to undo the MedMNIST bundles' padding to 32 px (default: none);
-- ``max_inference_steps``: the largest ``num_inference_steps`` a synthesis request may ask for (default 200).
+- ``max_inference_steps``: the largest ``num_inference_steps`` a synthesis request may ask for (default 200);
+- ``synthesis_clip_sample_range``, ``synthesis_clip_sample_range_end``: e.g. ``-2,2`` and ``-1.75,1.75``, a clamp
+  (schedule, DPM-Solver++ requests) of the predicted latent for every synthesis request (default: the checkpoint's).
 
 At least one of the two checkpoints is needed.
 """
@@ -33,6 +35,18 @@ from monailabel.interfaces.tasks.infer_v2 import InferTask
 from monai_medienet.apps.monailabel import MedIENetClassificationTask, MedIENetSynthesisTask
 
 logger = logging.getLogger(__name__)
+
+
+def _pair(key: str, value: str | None) -> list[float] | None:
+    if not value:
+        return None
+    try:
+        out = [float(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        out = []
+    if len(out) != 2:
+        raise ValueError(f"MedIENetApp: {key} must look like '-2,2', got {value!r}.")
+    return out
 
 
 def _crop(value: str | None) -> list[int] | None:
@@ -96,6 +110,10 @@ class MedIENetApp(MONAILabelApp):
                 device=self.device,
                 crop_size=_crop(self.conf.get("synthesis_crop_size")),
                 max_inference_steps=int(self.conf.get("max_inference_steps", 200)),
+                clip_sample_range=_pair("synthesis_clip_sample_range", self.conf.get("synthesis_clip_sample_range")),
+                clip_sample_range_end=_pair(
+                    "synthesis_clip_sample_range_end", self.conf.get("synthesis_clip_sample_range_end")
+                ),
             )
         logger.info("MedIENet infer tasks: %s", sorted(infers))
         return infers

@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from monai_medienet.engines import load_diffusion_generator
+from monai_medienet.engines import check_clip_range, load_diffusion_generator
 from monai_medienet.engines.generation import iter_generated_batches
 from monai_medienet.schedulers import SCHEDULER_NAMES
 
@@ -45,12 +45,17 @@ class SynthesisInference:
             checkpoint.
         max_inference_steps: largest ``num_inference_steps`` a request may ask for (bounds the time of one request;
             never more than the training schedule's timesteps).
+        clip_sample_range: ``(lo, hi)`` clamp of the predicted latent at every step, a server setting (``None``: the
+            checkpoint's ``scheduler_config``); see ``DiffusionGenerator.make_sampler``.
+        clip_sample_range_end: ``(lo, hi)`` at the clean end of a clamp schedule for DPM-Solver++ requests (needs
+            ``clip_sample_range``; other samplers use ``clip_sample_range`` at every step), e.g. ``(-1.75, 1.75)``
+            with ``(-2, 2)`` and 6 steps for the guidance-distilled chest X-ray network (docs/user_guide.md).
 
     Raises:
         FileNotFoundError: a missing checkpoint.
         KeyError: a checkpoint without the entries a diffusion checkpoint has.
         ValueError: a generator with more than one image channel, an unknown default ``sampler``, defaults out of
-            range or a bad ``crop_size``, named in the message.
+            range, a bad ``crop_size`` or clamp range, named in the message.
     """
 
     def __init__(
@@ -63,7 +68,19 @@ class SynthesisInference:
         num_inference_steps: int | None = None,
         guidance_scale: float | None = None,
         max_inference_steps: int = 200,
+        clip_sample_range: Sequence[float] | None = None,
+        clip_sample_range_end: Sequence[float] | None = None,
     ) -> None:
+        self.clip_sample_range = (
+            None if clip_sample_range is None else list(check_clip_range(clip_sample_range, _OWNER))
+        )
+        self.clip_sample_range_end = (
+            None
+            if clip_sample_range_end is None
+            else list(check_clip_range(clip_sample_range_end, _OWNER, "clip_sample_range_end"))
+        )
+        if self.clip_sample_range_end is not None and self.clip_sample_range is None:
+            raise ValueError(f"{_OWNER}: clip_sample_range_end needs clip_sample_range (the range at pure noise).")
         self.checkpoint = Path(checkpoint)
         if not self.checkpoint.is_file():
             raise FileNotFoundError(f"{_OWNER}: no diffusion checkpoint {str(checkpoint)!r}.")
@@ -140,7 +157,7 @@ class SynthesisInference:
             guidance_scale: classifier-free guidance scale.
 
         Returns:
-            ``(C, H, W)`` float32 image in [0, 1] on CPU (``crop_size`` applied).
+            ``(C, H, W)`` float32 image in [0, 1] on CPU (``crop_size`` and the server's clamp applied).
         """
         images, _ = next(
             iter_generated_batches(
@@ -151,9 +168,15 @@ class SynthesisInference:
                 num_inference_steps=int(num_inference_steps),
                 batch_size=1,
                 crop_size=self.crop_size,
+                clip_sample_range=self.clip_sample_range,
+                clip_sample_range_end=self._clamp_end(sampler),
             )
         )
         return images[0]
+
+    def _clamp_end(self, sampler: str) -> list[float] | None:
+        """The clamp schedule's end range for ``sampler`` (DPM-Solver++ only)."""
+        return self.clip_sample_range_end if str(sampler).startswith("dpmpp") else None
 
     def __call__(self, request: Mapping[str, Any], output_dir: str | os.PathLike | None = None) -> tuple[str, dict]:
         """Run one request (the MONAI Label ``InferTask.__call__`` contract); see :meth:`parse_request` for keys.
@@ -166,8 +189,9 @@ class SynthesisInference:
         Returns:
             ``(result_file, result_json)``: the synthetic image as float32 NIfTI ``(H, W)`` in [0, 1] (identity
             affine: the generator has no world geometry) and ``{"label", "label_index", "seed", "sampler",
-            "num_inference_steps", "guidance_scale", "classes", "image_shape", "crop_size", "use_ema", "checkpoint",
-            "train_hash", "synthetic": true}``.
+            "num_inference_steps", "guidance_scale", "classes", "image_shape", "crop_size", "clip_sample_range",
+            "clip_sample_range_end", "use_ema", "checkpoint", "train_hash", "synthetic": true}`` (clamp ranges
+            ``None`` = the checkpoint's).
 
         Raises:
             ValueError: see :meth:`parse_request`.
@@ -188,6 +212,8 @@ class SynthesisInference:
             "classes": self.classes,
             "image_shape": list(image.shape),
             "crop_size": self.crop_size,
+            "clip_sample_range": self.clip_sample_range,
+            "clip_sample_range_end": self._clamp_end(settings["sampler"]),
             "use_ema": self.use_ema,
             "checkpoint": str(self.checkpoint.resolve()),
             "train_hash": str(self.generator.checkpoint.get("train_hash", "")),

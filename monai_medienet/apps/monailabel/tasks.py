@@ -132,6 +132,8 @@ class MedIENetSynthesisTask(_InferTaskBase):
         sampler: default sampler of a request (``None``: see :class:`SynthesisInference`).
         num_inference_steps: default solver steps of a request.
         guidance_scale: default guidance scale of a request.
+        clip_sample_range: server-side clamp of the predicted latent (``None``: the checkpoint's).
+        clip_sample_range_end: clean-end range of a DPM-Solver++ clamp schedule (``None``: none).
         description: shown in MONAI Label's ``/info``.
 
     Raises:
@@ -148,6 +150,8 @@ class MedIENetSynthesisTask(_InferTaskBase):
         sampler: str | None = None,
         num_inference_steps: int | None = None,
         guidance_scale: float | None = None,
+        clip_sample_range: Sequence[float] | None = None,
+        clip_sample_range_end: Sequence[float] | None = None,
         description: str = "MedIENet class-conditional latent diffusion: one labelled synthetic image per request",
     ) -> None:
         _require_monailabel(type(self).__name__)
@@ -159,6 +163,8 @@ class MedIENetSynthesisTask(_InferTaskBase):
             num_inference_steps=num_inference_steps,
             guidance_scale=guidance_scale,
             max_inference_steps=max_inference_steps,
+            clip_sample_range=clip_sample_range,
+            clip_sample_range_end=clip_sample_range_end,
         )
         super().__init__(
             type=_InferType.OTHERS,
