@@ -60,6 +60,11 @@ def main(argv: list[str]) -> None:
     for split in ("val", "test"):
         rows.append(_real(split))
         names.append(f"real {split} split (first 8 per class)")
+    save_rows(rows, names, out)
+
+
+def save_rows(rows: list[np.ndarray], names: list[str], out: str) -> None:
+    """One titled image strip per row (8 NORMAL then 8 PNEUMONIA images), saved as a grey-level PNG."""
     fig, axes = plt.subplots(len(rows), 1, figsize=(16, 1.25 * len(rows)))
     for ax, row, name in zip(np.atleast_1d(axes), rows, names):
         ax.imshow(row, cmap="gray", vmin=0, vmax=1)

@@ -9,15 +9,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "clamp_s15"))
-from grid import _real  # noqa: E402  (the fifteenth session's real-image row)
+from grid import _real, save_rows  # noqa: E402  (the fifteenth session's real-image row and plotting)
 
 from monai_medienet.engines import load_diffusion_generator  # noqa: E402
 
@@ -56,16 +52,7 @@ def main(argv: list[str]) -> None:
         names.append(title)
     rows.append(_real("val"))
     names.append("real val split (first 8 per class)")
-    fig, axes = plt.subplots(len(rows), 1, figsize=(16, 1.25 * len(rows)))
-    for ax, row, name in zip(np.atleast_1d(axes), rows, names):
-        ax.imshow(row, cmap="gray", vmin=0, vmax=1)
-        ax.set_title(name + "   (NORMAL: left 8, PNEUMONIA: right 8)", fontsize=9, loc="left")
-        ax.axis("off")
-    fig.tight_layout()
-    fig.savefig(out, dpi=80)
-    from PIL import Image  # grey levels only: a much smaller file
-
-    Image.open(out).convert("L").save(out, optimize=True)
+    save_rows(rows, names, out)
 
 
 if __name__ == "__main__":
