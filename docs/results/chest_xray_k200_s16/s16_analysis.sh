@@ -11,3 +11,6 @@ $M $O/real_s0-9 $O/aug_s0-9 $O/g4_s0-9 --primary real+syn+aug real --delta real+
 # the same three arms on seeds 0-4 alone (the new real-only runs against the stored arms)
 $M outputs/s16_eval/real_s0-4 outputs/s15_valsel/real_aug $G4/evaluation_s12_dpm50 --delta real+syn+aug real \
    --delta real+syn+aug real+aug --delta real+aug real --output_dir $O/g4_vs_real_s0-4
+# item 4 (exploratory): 600 classifier steps, seeds 0-4; beside it the same arms and seeds at 300 steps
+$M outputs/s16_eval/real_aug_600_s0-4 outputs/s16_eval/g4_600_s0-4 --delta real+syn+aug real \
+   --delta real+syn+aug real+aug --delta real+aug real --output_dir $O/g4_600_s0-4
