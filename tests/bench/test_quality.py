@@ -93,25 +93,25 @@ def test_markdown_reports_fid_change_relative_to_the_first_row():
     assert "| dpmpp_2m, DDIM clamp ±2 → ±4 (schedule over sigma) | 20 | fp32 |" in md7
 
 
-@pytest.mark.slow
 def test_variant_scheduler_clamp_and_spacing():
     from types import SimpleNamespace
 
     from monai.networks.schedulers import DDIMScheduler
 
-    from monai_medienet.schedulers import DPMSolverMultistepScheduler, get_scheduler
+    from monai_medienet.engines import DiffusionGenerator
+    from monai_medienet.schedulers import DPMSolverMultistepScheduler
 
     config = {"num_train_timesteps": 1000, "clip_sample": True, "clip_sample_min": -4.0, "clip_sample_max": 4.0}
-    gen = SimpleNamespace(
-        scheduler_config=config, step_distillation=None, make_sampler=lambda name: get_scheduler(name, **config)
-    )
+    gen = SimpleNamespace(scheduler_config=config, step_distillation=None)  # a generator's sampler settings only
+    gen.make_sampler = lambda *args, **kwargs: DiffusionGenerator.make_sampler(gen, *args, **kwargs)
     assert variant_scheduler(gen, parse_variant("ddim:50:fp32")).clip_sample  # the checkpoint's clamp
     off = variant_scheduler(gen, parse_variant("ddim:50:fp32:clipoff"))
     assert isinstance(off, DDIMScheduler) and not off.clip_sample
     data = variant_scheduler(gen, parse_variant("dpmpp_2m:20:fast:clipdata"))
     assert isinstance(data, DPMSolverMultistepScheduler) and data.clip_sample and data.clip_mode == "data"
     assert data.clip_sample_values == [-4.0, 4.0]
-    assert not variant_scheduler(gen, parse_variant("dpmpp_2m@trailing:20:fast:clipoff")).clip_sample
+    trailing = variant_scheduler(gen, parse_variant("dpmpp_2m@trailing:20:fast:clipoff"))
+    assert not trailing.clip_sample and trailing.timestep_spacing == "trailing"
     tight = variant_scheduler(gen, parse_variant("dpmpp_2m:10:fast:clip2.5"))
     assert tight.clip_sample and tight.clip_mode == "ddim" and tight.clip_sample_values == [-2.5, 2.5]
     assert variant_scheduler(gen, parse_variant("ddim:50:fp32:clip3")).clip_sample_values == [-3.0, 3.0]
