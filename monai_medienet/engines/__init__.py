@@ -26,7 +26,6 @@ from .autoencoder import (  # noqa: E402
 )
 from .diffusion import (  # noqa: E402
     DiffusionGenerator,
-    check_clip_range,
     latent_shape_for,
     load_autoencoder,
     load_diffusion_generator,
@@ -39,7 +38,6 @@ from .screening import screen_synthetic  # noqa: E402
 from .selection import find_checkpoint_snapshots, select_generator_checkpoint  # noqa: E402
 
 __all__ += [
-    "check_clip_range",
     "AutocastInferer",
     "AutoencoderKLLoss",
     "AutoencoderPrepareBatch",

@@ -19,14 +19,13 @@ import torch
 from monai_medienet.handlers.checkpoint import load_training_checkpoint
 from monai_medienet.inferers import ClassConditionalLatentDiffusionInferer, compute_scale_factor
 from monai_medienet.networks import build_diffusion_unet
-from monai_medienet.schedulers import get_scheduler
+from monai_medienet.schedulers import check_clip_range, get_scheduler
 from monai_medienet.utils import resolve_device
 
 from .autoencoder import build_autoencoder
 
 __all__ = [
     "DiffusionGenerator",
-    "check_clip_range",
     "latent_shape_for",
     "load_autoencoder",
     "load_diffusion_generator",
@@ -192,31 +191,6 @@ class DiffusionGenerator:
         if self.step_distillation is not None and str(name).startswith("dpmpp"):
             config.setdefault("timestep_spacing", self.step_distillation.get("timestep_spacing", "trailing"))
         return get_scheduler(name, **config)
-
-
-def check_clip_range(
-    clip_sample_range: Sequence[float], owner: str, name: str = "clip_sample_range"
-) -> tuple[float, float]:
-    """Validate a clamp range ``(lo, hi)`` of the predicted ``x0``.
-
-    Args:
-        clip_sample_range: the range.
-        owner: name put at the front of the error message (the calling class or function).
-        name: the argument's name in the message.
-
-    Returns:
-        ``(lo, hi)`` as floats.
-
-    Raises:
-        ValueError: unless two numbers with ``lo < hi``; the message starts with ``owner`` and names ``name``.
-    """
-    try:
-        lo, hi = (float(v) for v in clip_sample_range)
-    except (TypeError, ValueError):
-        raise ValueError(f"{owner}: {name} must be (lo, hi), got {clip_sample_range!r}.") from None
-    if not lo < hi:
-        raise ValueError(f"{owner}: {name} must have lo < hi, got {clip_sample_range!r}.")
-    return lo, hi
 
 
 def load_diffusion_generator(

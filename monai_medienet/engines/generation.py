@@ -15,10 +15,11 @@ from monai.transforms import CenterSpatialCrop
 from tqdm.auto import tqdm
 
 from monai_medienet.inferers import check_guidance_interval
+from monai_medienet.schedulers import check_clip_range
 from monai_medienet.utils import resolve_device
 
 from .amp import MixedPrecision
-from .diffusion import DiffusionGenerator, check_clip_range, load_diffusion_generator
+from .diffusion import DiffusionGenerator, load_diffusion_generator
 
 if TYPE_CHECKING:
     from monai_medienet.metrics import NearCopyFilter

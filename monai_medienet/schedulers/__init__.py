@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from .dpm_solver import TIMESTEP_SPACINGS, DPMSolverMultistepScheduler, trailing_timesteps
+from .dpm_solver import TIMESTEP_SPACINGS, DPMSolverMultistepScheduler, check_clip_range, trailing_timesteps
 from .factory import SCHEDULER_NAMES, get_scheduler
 
-__all__ = ["SCHEDULER_NAMES", "TIMESTEP_SPACINGS", "DPMSolverMultistepScheduler", "get_scheduler", "trailing_timesteps"]
+__all__ = [
+    "SCHEDULER_NAMES",
+    "TIMESTEP_SPACINGS",
+    "DPMSolverMultistepScheduler",
+    "check_clip_range",
+    "get_scheduler",
+    "trailing_timesteps",
+]

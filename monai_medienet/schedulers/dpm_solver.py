@@ -3,16 +3,42 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import torch
 from monai.networks.schedulers import Scheduler
 from monai.networks.schedulers.ddpm import DDPMPredictionType
 
-__all__ = ["DPMSolverMultistepScheduler", "TIMESTEP_SPACINGS", "trailing_timesteps"]
+__all__ = ["DPMSolverMultistepScheduler", "TIMESTEP_SPACINGS", "check_clip_range", "trailing_timesteps"]
 
 #: inference timestep spacings of :class:`DPMSolverMultistepScheduler`.
 TIMESTEP_SPACINGS = ("logsnr", "linspace", "trailing")
+
+
+def check_clip_range(
+    clip_sample_range: Sequence[float], owner: str, name: str = "clip_sample_range"
+) -> tuple[float, float]:
+    """Validate a clamp range ``(lo, hi)`` of the predicted ``x0``.
+
+    Args:
+        clip_sample_range: the range.
+        owner: name put at the front of the error message (the calling class or function).
+        name: the argument's name in the message.
+
+    Returns:
+        ``(lo, hi)`` as floats.
+
+    Raises:
+        ValueError: unless two numbers with ``lo < hi``; the message starts with ``owner`` and names ``name``.
+    """
+    try:
+        lo, hi = (float(v) for v in clip_sample_range)
+    except (TypeError, ValueError):
+        raise ValueError(f"{owner}: {name} must be (lo, hi), got {clip_sample_range!r}.") from None
+    if not lo < hi:
+        raise ValueError(f"{owner}: {name} must have lo < hi, got {clip_sample_range!r}.")
+    return lo, hi
 
 
 def trailing_timesteps(num_train_timesteps: int, num_inference_steps: int) -> np.ndarray:
@@ -139,15 +165,7 @@ class DPMSolverMultistepScheduler(Scheduler):
                 f"{name}: clip_sample_min must be < clip_sample_max, got {clip_sample_min} and {clip_sample_max}."
             )
         if clip_sample_range_end is not None:
-            try:
-                lo_end, hi_end = (float(v) for v in clip_sample_range_end)
-            except (TypeError, ValueError):
-                raise ValueError(
-                    f"{name}: clip_sample_range_end must be (lo, hi), got {clip_sample_range_end!r}."
-                ) from None
-            if not lo_end < hi_end:
-                raise ValueError(f"{name}: clip_sample_range_end must have lo < hi, got {clip_sample_range_end!r}.")
-            clip_sample_range_end = [lo_end, hi_end]
+            clip_sample_range_end = list(check_clip_range(clip_sample_range_end, name, "clip_sample_range_end"))
         self.clip_sample = clip_sample
         self.clip_sample_values = [clip_sample_min, clip_sample_max]
         self.clip_sample_range_end = clip_sample_range_end

@@ -10,9 +10,9 @@ from typing import Any
 
 import torch
 
-from monai_medienet.engines import check_clip_range, load_diffusion_generator
+from monai_medienet.engines import load_diffusion_generator
 from monai_medienet.engines.generation import iter_generated_batches
-from monai_medienet.schedulers import SCHEDULER_NAMES
+from monai_medienet.schedulers import SCHEDULER_NAMES, check_clip_range
 
 from .params import request_float, request_int, request_str
 from .writing import result_path, write_nifti
