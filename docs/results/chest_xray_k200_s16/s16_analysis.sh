@@ -14,3 +14,9 @@ $M outputs/s16_eval/real_s0-4 outputs/s15_valsel/real_aug $G4/evaluation_s12_dpm
 # item 4 (exploratory): 600 classifier steps, seeds 0-4; beside it the same arms and seeds at 300 steps
 $M outputs/s16_eval/real_aug_600_s0-4 outputs/s16_eval/g4_600_s0-4 --delta real+syn+aug real \
    --delta real+syn+aug real+aug --delta real+aug real --output_dir $O/g4_600_s0-4
+# item 5 (exploratory): g4's pool at ratio 2 and 2.5 against ratio 1 (stored), real+aug and real, seeds 0-4
+$M outputs/s16_eval/real_s0-4 outputs/s15_valsel/real_aug r1=$G4/evaluation_s12_dpm50 \
+   r2=outputs/s16_eval/g4_ratio2_s0-4 r2.5=outputs/s16_eval/g4_ratio2.5_s0-4 \
+   --delta real+syn+aug@r2 real+syn+aug@r1 --delta real+syn+aug@r2.5 real+syn+aug@r1 \
+   --delta real+syn+aug@r1 real+aug --delta real+syn+aug@r2 real+aug --delta real+syn+aug@r2.5 real+aug \
+   --delta real+syn+aug@r2 real --delta real+syn+aug@r2.5 real --output_dir $O/g4_ratio_s0-4
