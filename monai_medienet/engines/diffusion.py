@@ -174,7 +174,7 @@ class DiffusionGenerator:
 
         Raises:
             ValueError: for a ``clip_sample_range`` / ``clip_sample_range_end`` that is not ``(lo, hi)`` with
-                ``lo < hi``, or a clamp schedule for a sampler other than DPM-Solver++.
+                ``lo < hi``, or a clamp schedule for a sampler other than DPM-Solver++ or with the clamp off.
         """
         config = dict(self.scheduler_config)
         owner = "DiffusionGenerator.make_sampler"
@@ -188,6 +188,11 @@ class DiffusionGenerator:
         if clip_sample is not None:
             config["clip_sample"] = bool(clip_sample)
         config.update(overrides)
+        if clip_sample_range_end is not None and not config.get("clip_sample", False):
+            raise ValueError(
+                f"{owner}: clip_sample_range_end needs the clamp on (clip_sample_range, or a checkpoint that clamps); "
+                "it would be ignored."
+            )
         if self.step_distillation is not None and str(name).startswith("dpmpp"):
             config.setdefault("timestep_spacing", self.step_distillation.get("timestep_spacing", "trailing"))
         return get_scheduler(name, **config)

@@ -129,6 +129,8 @@ def test_clip_sample_overrides_the_checkpoint_clamp(tiny_diffusion_checkpoint, t
         generate_synthetic(plain, tmp_path / "bad", clip_sample_range_end=(1, -1), **kwargs)
     with pytest.raises(ValueError, match="make_sampler: clip_sample_range_end is a DPM-Solver"):
         g.make_sampler("ddim", clip_sample_range_end=(-1, 1))
+    with pytest.raises(ValueError, match="make_sampler: clip_sample_range_end needs the clamp on"):
+        g.make_sampler("dpmpp_2m", clip_sample_range_end=(-1, 1))  # this checkpoint does not clamp
 
 
 class _FlagByCall:
