@@ -169,7 +169,7 @@ def generate_synthetic(
         redraw: list[int] = []
         for images, chunk in iter_generated_batches(
             gen, pending, guidance_scale, sampler, num_inference_steps, batch_size, dtype, crop_size, interval,
-            clip_sample, clip_range, clip_end,
+            scheduler=sampler_obj,
         ):  # fmt: skip
             flags = near_copy_filter(images) if near_copy_filter is not None else np.zeros(len(chunk), dtype=bool)
             for img, (lab, s), copy in zip(images, chunk, flags):
@@ -283,6 +283,7 @@ def iter_generated_batches(
     clip_sample: bool | None = None,
     clip_sample_range: Sequence[float] | None = None,
     clip_sample_range_end: Sequence[float] | None = None,
+    scheduler: Any | None = None,
 ) -> Iterator[tuple[torch.Tensor, list[tuple[int, int]]]]:
     """Sample images in batches, each from its own seeded noise (the loop behind :func:`generate_synthetic`).
 
@@ -299,6 +300,8 @@ def iter_generated_batches(
         clip_sample: clamp of the data prediction (``None``: the checkpoint's, see ``gen.make_sampler``).
         clip_sample_range: ``(lo, hi)`` of the clamp (``None``: the checkpoint's).
         clip_sample_range_end: ``(lo, hi)`` at the clean end of a DPM-Solver++ clamp schedule (``None``: none).
+        scheduler: an already built sampler (from ``gen.make_sampler``) to use instead of building one from
+            ``sampler`` and the clamp arguments, which are then ignored.
 
     Yields:
         ``(images (B, C, H, W) float32 in [0, 1] on CPU, the batch's jobs)``.
@@ -306,12 +309,13 @@ def iter_generated_batches(
     Raises:
         ValueError: a crop larger than the images.
     """
-    scheduler = gen.make_sampler(
-        sampler,
-        clip_sample=clip_sample,
-        clip_sample_range=clip_sample_range,
-        clip_sample_range_end=clip_sample_range_end,
-    )
+    if scheduler is None:
+        scheduler = gen.make_sampler(
+            sampler,
+            clip_sample=clip_sample,
+            clip_sample_range=clip_sample_range,
+            clip_sample_range_end=clip_sample_range_end,
+        )
     network = gen.network if dtype is None else gen.network.to(dtype=dtype)  # cast once, not once per batch
     for start in range(0, len(jobs), batch_size):
         chunk = list(jobs[start : start + batch_size])

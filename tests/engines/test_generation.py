@@ -201,3 +201,17 @@ def test_generate_with_a_real_near_copy_filter_drops_a_copied_training_image(che
     with pytest.raises(ValueError, match="NearCopyFilter: images of shape"):
         generate_synthetic(checkpoint, tmp_path / "x", num_per_class=1, num_inference_steps=1, sampler="ddim",
                            near_copy_filter=screen, progress=False)  # fmt: skip
+
+
+def test_iter_generated_batches_uses_a_given_scheduler(checkpoint):
+    from monai_medienet.engines import iter_generated_batches
+
+    gen = load_diffusion_generator(checkpoint)
+    jobs = [(0, 3), (1, 4)]
+    by_name, _ = next(iter_generated_batches(gen, jobs, 2.0, "dpmpp_2m", 3, clip_sample_range=(-1.0, 1.0)))
+    built = gen.make_sampler("dpmpp_2m", clip_sample_range=(-1.0, 1.0))
+    # the clamp arguments are ignored when a scheduler is given: this one must reproduce the named call exactly
+    given, _ = next(iter_generated_batches(gen, jobs, 2.0, "ddim", 3, clip_sample_range=(-4.0, 4.0), scheduler=built))
+    assert torch.equal(given, by_name)
+    unclamped, _ = next(iter_generated_batches(gen, jobs, 2.0, "dpmpp_2m", 3, clip_sample=False))
+    assert not torch.equal(unclamped, by_name)  # the test would pass trivially if the clamp did nothing here
