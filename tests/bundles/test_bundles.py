@@ -398,6 +398,8 @@ def test_ddp_two_process_gloo(pneumoniamnist_npz, tmp_path):
     assert not any(k.startswith("module.") for k in ck["state"]["network"])
     assert (out / "samples" / "samples_latest.png").is_file()
     assert stdout.count("diffusion stage finished") == 1  # summary on rank 0 only
+    for stage in ("[autoencoder]", "[diffusion]"):  # start-of-run settings line, rank 0 only
+        assert stdout.count(stage) == 1 and "world_size=2 backend=gloo" in stdout
 
 
 @pytest.mark.slow
@@ -407,7 +409,8 @@ def test_ddp_distill_guidance_two_process_gloo(pneumoniamnist_npz, tmp_path):
     out = tmp_path / "run"
     run_id(bundle, "training", ["train.yaml"], out)  # the teacher, one process
     files = configs(bundle, "common.yaml", "train.yaml", "distill.yaml", "smoke.yaml", "multi_gpu_train.yaml")
-    _torchrun_two_processes("distill_guidance", files, out, 29519)
+    stdout = _torchrun_two_processes("distill_guidance", files, out, 29519)
+    assert stdout.count("[distill_guidance] teacher=") == 1 and "world_size=2 backend=gloo" in stdout
     student = torch.load(out / "checkpoints" / "diffusion_distilled.pt", weights_only=True)
     teacher = torch.load(out / "checkpoints" / "diffusion.pt", weights_only=True)
     # 32 images, batch 8 per rank, 2 ranks -> 2 iterations per epoch, 2 epochs (a single process runs 8)
