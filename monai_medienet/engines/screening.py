@@ -61,7 +61,7 @@ def screen_synthetic(
             :func:`~monai_medienet.io.filter_manifest`.
         FileNotFoundError: no manifest (or its sidecar) at ``pool``.
     """
-    from monai_medienet.data import materialise
+    from monai_medienet.data import manifest_source, materialise
     from monai_medienet.io import filter_manifest, read_manifest
 
     csv_path = Path(pool).expanduser()
@@ -72,10 +72,9 @@ def screen_synthetic(
     records = read_manifest(csv_path)
     if not records:
         raise ValueError(f"screen_synthetic: {csv_path} lists no images.")
-    items = [
-        {"image": str(p if (p := Path(r["path"])).is_absolute() else csv_path.parent / p), "label": int(r["label"])}
-        for r in records
-    ]
+    items = manifest_source(csv_path).splits["train"]  # every row, in order (a bad row raises)
+    if len(items) != len(records):
+        raise ValueError(f"screen_synthetic: {csv_path} lists {len(records)} rows but {len(items)} images load.")
     images = materialise(items, transform, "near-copy screen: synthetic", progress)[0]
     if crop_size is not None:
         images = center_crop(images, crop_size)

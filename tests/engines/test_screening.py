@@ -76,4 +76,14 @@ def test_screen_with_crop_and_errors(setting):
         screen_synthetic(empty, tmp_path / "e", cropped, transform, progress=False)
     with pytest.raises(FileNotFoundError):
         screen_synthetic(tmp_path / "nowhere", tmp_path / "f", cropped, transform, progress=False)
-    assert not np.any([(tmp_path / n).exists() for n in ("d", "e", "f")])
+    # a manifest whose rows would not all load as one split is refused, not screened misaligned
+    split = tmp_path / "split"
+    split.mkdir()
+    rows = (tmp_path / "pool" / "manifest.csv").read_text().splitlines()
+    header = rows[0] + ",split"  # absolute paths: the images stay in the pool folder
+    body = [f"{tmp_path / 'pool'}/{r},{'val' if i == 0 else 'train'}" for i, r in enumerate(rows[1:])]
+    (split / "manifest.csv").write_text("\n".join([header, *body]) + "\n")
+    (split / "manifest.json").write_text((tmp_path / "pool" / "manifest.json").read_text())
+    with pytest.raises(ValueError, match="lists 6 rows but 5 images load"):
+        screen_synthetic(split, tmp_path / "g", cropped, transform, progress=False)
+    assert not np.any([(tmp_path / n).exists() for n in ("d", "e", "f", "g")])
