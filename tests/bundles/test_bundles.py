@@ -226,20 +226,28 @@ def test_smoke_evaluate(bundle, request, tmp_path):
 
 
 def test_evaluate_needs_a_synthetic_set_only_for_synthetic_arms(pneumoniamnist_npz, tmp_path):
-    """Real-only arms run without a synthetic manifest; an arm with `syn` and no manifest is a clear error."""
+    """Real-only arms run without a synthetic manifest or a generator; an arm with `syn` and no manifest is a clear
+    error, and a generator checkpoint that exists is still checked."""
     from monai.bundle import ConfigParser
 
     def parser(arms):
         p = ConfigParser()
         p.read_config(configs("medienet_pneumoniamnist", "common.yaml", "evaluate.yaml"))
+        p["output_dir"] = str(tmp_path / "run")
         p["synthetic_dir"] = str(tmp_path / "nowhere")
         p["evaluation_config"]["arms"] = arms
         return p
 
     assert parser(["real", "real+aug"]).get_parsed_content("synthetic_items") is None
+    assert parser(["real", "real+aug"]).get_parsed_content("generator_checkpoint") is None
+    ckpt = tmp_path / "run" / "checkpoints" / "diffusion.pt"
+    assert parser(["real+syn+aug"]).get_parsed_content("generator_checkpoint") == str(ckpt)
     with pytest.raises(RuntimeError) as err:
         parser(["real+aug", "real+syn+aug"]).get_parsed_content("synthetic_items")
     assert "manifest" in str(err.value.__cause__) and "nowhere" in str(err.value.__cause__)
+    ckpt.parent.mkdir(parents=True)
+    ckpt.touch()
+    assert parser(["real", "real+aug"]).get_parsed_content("generator_checkpoint") == str(ckpt)
 
 
 def test_breastmnist_overlay_resolves(breastmnist_npz):
