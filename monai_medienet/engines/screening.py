@@ -54,7 +54,8 @@ def screen_synthetic(
 
     Returns:
         Summary: ``manifest`` (path), ``num_images``, ``num_dropped``, ``dropped_per_class`` (class name → count),
-        ``fraction_dropped``, ``threshold``, ``percentile``, ``nn_distance_median``.
+        ``fraction_dropped``, ``threshold``, ``percentile``, ``space`` (``"pixel"`` or the feature extractor's class
+        name), ``nn_distance_median``.
 
     Raises:
         ValueError: an empty pool, images whose shape differs from the filter's, or the errors of
@@ -83,7 +84,7 @@ def screen_synthetic(
     settings = {
         "threshold": near_copy_filter.threshold,
         "percentile": near_copy_filter.percentile,
-        "space": "pixel",
+        "space": getattr(near_copy_filter, "space_name", "pixel"),
         "crop_size": None if crop_size is None else [int(c) for c in crop_size],
     }
     out_csv = filter_manifest(

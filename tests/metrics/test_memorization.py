@@ -52,3 +52,31 @@ def test_near_copy_filter_matches_memorization_check():
         NearCopyFilter(train, heldout, exact_tol=-1.0)
     with pytest.raises(ValueError, match=r"NearCopyFilter: images of shape \(1, 5, 5\)"):
         screen(torch.rand(2, 1, 5, 5))
+
+
+def test_near_copy_filter_in_feature_space():
+    """A copy with high-frequency noise added is far in pixels but near in pooled features: only the feature screen
+    flags it; features are computed once for the training images and per call for the screened ones."""
+    from monai_medienet.metrics import NearCopyFilter
+
+    g = torch.Generator().manual_seed(2)
+    # images whose content lives at a 4x4-pixel scale, values in [0.3, 0.7]
+    train = torch.nn.functional.interpolate(0.3 + 0.4 * torch.rand(40, 1, 2, 2, generator=g), size=(8, 8))
+    heldout = torch.nn.functional.interpolate(0.3 + 0.4 * torch.rand(25, 1, 2, 2, generator=g), size=(8, 8))
+    checker = (torch.arange(8)[:, None] + torch.arange(8)[None, :]) % 2 * 2.0 - 1.0  # +-1, zero mean per 4x4 cell
+    syn = torch.cat([train[:2] + 0.25 * checker, heldout[:1]])  # two noisy copies, one new image
+    pool = torch.nn.Sequential(torch.nn.AvgPool2d(4), torch.nn.Flatten())
+    pixel = NearCopyFilter(train, heldout, percentile=5.0)
+    feature = NearCopyFilter(train, heldout, percentile=5.0, feature_extractor=pool, batch_size=3)
+    assert pixel.space_name == "pixel" and feature.space == "feature" and feature.space_name == "Sequential"
+    assert feature.train.shape == (40, 4)  # training features stored once
+    d_pix, _ = pixel.nearest(syn)
+    d_feat, i_feat = feature.nearest(syn)
+    assert list(i_feat[:2]) == [0, 1] and np.all(d_feat[:2] < 1e-6) and np.all(d_pix[:2] > pixel.threshold)
+    assert feature(syn).tolist() == [True, True, False] and not pixel(syn).any()
+    with pytest.raises(ValueError, match=r"NearCopyFilter: images of shape \(1, 4, 4\)"):
+        feature(torch.rand(2, 1, 4, 4))
+    with pytest.raises(ValueError, match="held-out images of shape"):
+        NearCopyFilter(train, torch.rand(3, 1, 4, 4), feature_extractor=pool)
+    with pytest.raises(ValueError, match="batch_size"):
+        NearCopyFilter(train, heldout, feature_extractor=pool, batch_size=0)
