@@ -34,7 +34,7 @@ from .diffusion import (  # noqa: E402
 from .distillation import check_distillation_data, check_step_teacher, distillation_student  # noqa: E402
 from .generation import build_near_copy_filter, generate_synthetic, iter_generated_batches  # noqa: E402
 from .runner import run_trainer  # noqa: E402
-from .screening import screen_synthetic  # noqa: E402
+from .screening import plot_nearest_pairs, screen_synthetic  # noqa: E402
 from .selection import find_checkpoint_snapshots, select_generator_checkpoint  # noqa: E402
 
 __all__ += [
@@ -59,6 +59,7 @@ __all__ += [
     "iter_generated_batches",
     "resolve_scale_factor",
     "run_trainer",
+    "plot_nearest_pairs",
     "screen_synthetic",
     "select_generator_checkpoint",
 ]

@@ -21,7 +21,63 @@ from .generation import center_crop
 if TYPE_CHECKING:
     from monai_medienet.metrics import NearCopyFilter
 
-__all__ = ["screen_synthetic"]
+__all__ = ["plot_nearest_pairs", "screen_synthetic"]
+
+
+def plot_nearest_pairs(
+    images: np.ndarray,
+    train_images: np.ndarray | Any,
+    distance: np.ndarray,
+    nearest: np.ndarray,
+    flagged: np.ndarray,
+    path: str | os.PathLike,
+    n: int = 8,
+    title: str = "",
+) -> Path:
+    """Picture of the ``n`` closest (image, nearest training image) pairs, closest first; flagged ones marked.
+
+    Args:
+        images: ``(N, C, H, W)`` screened images in ``[0, 1]``.
+        train_images: ``(Nt, C, H, W)`` training images in ``[0, 1]``.
+        distance: ``(N,)`` distance of each image to its nearest training image.
+        nearest: ``(N,)`` index of that training image.
+        flagged: ``(N,)`` bool, the near copies.
+        path: PNG file to write.
+        n: number of pairs shown.
+        title: figure title.
+
+    Returns:
+        ``path``.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    train_images = np.asarray(train_images)
+    order = np.argsort(distance)[: max(1, min(n, len(distance)))]
+    fig, axes = plt.subplots(2, len(order), figsize=(1.5 * len(order) + 0.5, 3.7), squeeze=False)
+    for j, i in enumerate(order):
+        for row, img in ((0, images[i]), (1, train_images[nearest[i]])):
+            img = np.asarray(img, dtype=np.float32)
+            ax = axes[row, j]
+            if img.shape[0] == 1:
+                ax.imshow(img[0], cmap="gray", vmin=0, vmax=1)
+            else:
+                ax.imshow(np.clip(np.moveaxis(img[:3], 0, -1), 0, 1))
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[0, j].set_title(
+            f"#{i}{' DROP' if flagged[i] else ''}\nd={distance[i]:.3g}", fontsize=7, color="red" if flagged[i] else "k"
+        )
+        axes[1, j].set_xlabel(f"train #{nearest[i]}", fontsize=7)
+    axes[0, 0].set_ylabel("screened", fontsize=8)
+    axes[1, 0].set_ylabel("nearest\ntraining", fontsize=8)
+    fig.suptitle(title, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return Path(path)
 
 
 def screen_synthetic(
@@ -34,6 +90,8 @@ def screen_synthetic(
     progress: bool = True,
 ) -> dict[str, Any]:
     """Drop the near copies of a written pool: ``output_dir/manifest.csv`` lists the images that pass the screen.
+
+    Also writes ``output_dir/near_copies.png``: the closest image / training-image pairs (:func:`plot_nearest_pairs`).
 
     Every image of ``pool`` goes through ``transform`` (the training preprocessing, as in
     :func:`~monai_medienet.engines.build_near_copy_filter`) and, with ``crop_size``, is centre-cropped like the
@@ -55,7 +113,7 @@ def screen_synthetic(
     Returns:
         Summary: ``manifest`` (path), ``num_images``, ``num_dropped``, ``dropped_per_class`` (class name → count),
         ``fraction_dropped``, ``threshold``, ``percentile``, ``space`` (``"pixel"`` or the feature extractor's class
-        name), ``nn_distance_median``.
+        name), ``nn_distance_median``, ``figure`` (the PNG's path).
 
     Raises:
         ValueError: an empty pool, images whose shape differs from the filter's, or the errors of
@@ -114,6 +172,18 @@ def screen_synthetic(
         **settings,
     }
     Path(out_csv.parent, "near_copies.json").write_text(json.dumps({**summary, "dropped": dropped}, indent=2))
+    summary["figure"] = str(
+        plot_nearest_pairs(
+            images,
+            near_copy_filter.train_images,
+            distance,
+            nearest,
+            flagged,
+            out_csv.parent / "near_copies.png",
+            title=f"{len(dropped)}/{len(records)} dropped; distance in {summary['space']} space, threshold "
+            f"{near_copy_filter.threshold:.3g} ({near_copy_filter.percentile:g}th pct of held-out -> train)",
+        )
+    )
     print(
         f"screened {len(records)} images of {csv_path}: {len(dropped)} near copies dropped "
         f"{summary['dropped_per_class']} (threshold {near_copy_filter.threshold:.4g}, "

@@ -100,6 +100,7 @@ class NearCopyFilter:
         self.space_name = "pixel" if feature_extractor is None else type(feature_extractor).__name__
         train_t = torch.as_tensor(np.asarray(train) if not isinstance(train, torch.Tensor) else train)
         self.image_shape = tuple(train_t.shape[1:])
+        self.train_images = train_t  # the images themselves (for pictures of the pairs), whatever the space
         # float64 once, as nearest_neighbours computes: a screen is called on every generated batch
         self.train = torch.as_tensor(self._embed(train_t, "train")).double()
         self.percentile = float(percentile)

@@ -50,6 +50,10 @@ def test_screen_drops_the_copied_training_images_only(setting):
     record = json.loads((tmp_path / "screened" / "near_copies.json").read_text())
     assert [(d["seed"], d["nearest_train_index"]) for d in record["dropped"]] == [(1, 1), (4, 4)]
     assert all(d["distance"] == pytest.approx(0.0, abs=1e-9) for d in record["dropped"])
+    assert out["figure"] == str(tmp_path / "screened" / "near_copies.png")
+    from PIL import Image
+
+    assert Image.open(out["figure"]).size[0] > 400  # the six pairs side by side
     sidecar = json.loads((tmp_path / "screened" / "manifest.json").read_text())
     assert sidecar["provenance"]["filtered"]["near_copy_screen"]["threshold"] == pytest.approx(screen.threshold)
     # the screened manifest loads like any pool and points at the original files
