@@ -54,19 +54,14 @@ def plot_nearest_pairs(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from monai_medienet.evaluation.report import _show as show  # the reports' grey / RGB image panel
+
     train_images = np.asarray(train_images)
     order = np.argsort(distance)[: max(1, min(n, len(distance)))]
     fig, axes = plt.subplots(2, len(order), figsize=(1.5 * len(order) + 0.5, 3.7), squeeze=False)
     for j, i in enumerate(order):
         for row, img in ((0, images[i]), (1, train_images[nearest[i]])):
-            img = np.asarray(img, dtype=np.float32)
-            ax = axes[row, j]
-            if img.shape[0] == 1:
-                ax.imshow(img[0], cmap="gray", vmin=0, vmax=1)
-            else:
-                ax.imshow(np.clip(np.moveaxis(img[:3], 0, -1), 0, 1))
-            ax.set_xticks([])
-            ax.set_yticks([])
+            show(axes[row, j], np.asarray(img, dtype=np.float32))
         axes[0, j].set_title(
             f"#{i}{' DROP' if flagged[i] else ''}\nd={distance[i]:.3g}", fontsize=7, color="red" if flagged[i] else "k"
         )
