@@ -246,9 +246,17 @@ def test_evaluate_needs_a_synthetic_set_only_for_synthetic_arms(pneumoniamnist_n
     with pytest.raises(RuntimeError) as err:
         parser(["real+aug", "real+syn+aug"]).get_parsed_content("synthetic_items")
     assert "manifest" in str(err.value.__cause__) and "nowhere" in str(err.value.__cause__)
+    # without a generator the real arms train on the bundle's own k-per-class draw, not on the whole train split
+    few = parser(["real", "real+aug"])
+    few["k_per_class"] = 3
+    real, items = few.get_parsed_content("evaluation_real"), few.get_parsed_content("train_items")
+    assert len(real["train"]) == 6 and [it["id"] for it in real["train"]] == [it["id"] for it in items]
+    assert len(real["test"]) == len(few.get_parsed_content("data_source").splits["test"])
     ckpt.parent.mkdir(parents=True)
     ckpt.touch()
     assert parser(["real", "real+aug"]).get_parsed_content("generator_checkpoint") == str(ckpt)
+    with_generator = parser(["real"])
+    assert with_generator.get_parsed_content("evaluation_real") is with_generator.get_parsed_content("data_source")
 
 
 def test_breastmnist_overlay_resolves(breastmnist_npz):
