@@ -51,10 +51,11 @@ class NearCopyFilter:
     The distances are pixel (Euclidean over the flattened images) by default. With ``feature_extractor`` they are
     measured between features instead: every image - training, held-out and screened - is first mapped through the
     extractor (e.g. :class:`~monai_medienet.metrics.InceptionFeatureExtractor`, or a
-    :class:`~monai_medienet.metrics.ClassifierFeatureExtractor` of an in-domain classifier). Neither space is a pure
-    copy detector: pixel distance ranks smooth, average-looking images close to a training image without copying it,
-    and Inception features put blurred images far from every sharp real image (docs/results.md, eighteenth session:
-    on one blurry k = 50 generator the pixel screen flagged 44 % of the pool, the Inception screen none).
+    :class:`~monai_medienet.metrics.ClassifierFeatureExtractor` of an in-domain classifier). Pixel distance also
+    ranks smooth images close to a training image; Inception features put blurred images far from every sharp real
+    image and can miss copies (docs/results.md, eighteenth session: on one blurry k = 50 generator the pixel screen
+    flagged 44 % of the pool, the Inception screen none, and pixels after the generator's autoencoder round trip
+    51 %, mostly reproductions of one training image's layout).
 
     Args:
         train: ``(Nt, ...)`` the real images the generator was trained on (images, or features when no extractor
