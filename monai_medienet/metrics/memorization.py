@@ -97,9 +97,6 @@ class NearCopyFilter:
         self.feature_extractor = feature_extractor
         self.batch_size = int(batch_size)
         self.device = torch.device(device)
-        self.space = "pixel" if feature_extractor is None else "feature"
-        #: what the distances are measured on, for records: "pixel" or the extractor's class name
-        self.space_name = "pixel" if feature_extractor is None else type(feature_extractor).__name__
         train_t = torch.as_tensor(np.asarray(train) if not isinstance(train, torch.Tensor) else train)
         self.image_shape = tuple(train_t.shape[1:])
         self.train_images = train_t  # the images themselves (for pictures of the pairs), whatever the space
@@ -114,6 +111,16 @@ class NearCopyFilter:
             )
         self.heldout_distance, _ = nearest_neighbours(self._embed(heldout, "held-out"), self.train)
         self.threshold = float(np.percentile(self.heldout_distance, self.percentile))
+
+    @property
+    def space(self) -> str:
+        """``"pixel"`` or ``"feature"``."""
+        return "pixel" if self.feature_extractor is None else "feature"
+
+    @property
+    def space_name(self) -> str:
+        """What the distances are measured on, for records: ``"pixel"`` or the extractor's class name."""
+        return "pixel" if self.feature_extractor is None else type(self.feature_extractor).__name__
 
     def _embed(self, images: np.ndarray | torch.Tensor, desc: str = "screened") -> np.ndarray | torch.Tensor:
         """The images themselves (pixel space) or their ``(N, D)`` features."""
