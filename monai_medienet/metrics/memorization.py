@@ -54,8 +54,9 @@ class NearCopyFilter:
     :class:`~monai_medienet.metrics.ClassifierFeatureExtractor` of an in-domain classifier). Pixel distance also
     ranks smooth images close to a training image; Inception features put blurred images far from every sharp real
     image and can miss copies (docs/results.md, eighteenth session: on one blurry k = 50 generator the pixel screen
-    flagged 44 % of the pool, the Inception screen none, and pixels after the generator's autoencoder round trip
-    51 %, mostly reproductions of one training image's layout).
+    flagged 44 % of the pool, the Inception screen none, and pixels after the generator's autoencoder round trip -
+    :class:`~monai_medienet.metrics.AutoencoderRoundTrip` as extractor - 51 %, mostly reproductions of one training
+    image's layout).
 
     Args:
         train: ``(Nt, ...)`` the real images the generator was trained on (images, or features when no extractor

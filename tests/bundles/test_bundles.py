@@ -123,6 +123,11 @@ def test_smoke_training_and_inference(bundle, classes, data_fixture, out_size, r
     assert len(kept) == 2 * len(classes) - screened["num_dropped"]
     # no image copied: the only picture is the pairs figure
     assert [f.name for f in (out / "synthetic_screened").rglob("*.png")] == ["near_copies.png"]
+    # the same pool screened after a round trip through the autoencoder that decoded it (the diffusion checkpoint's)
+    run_id(bundle, "screen", ["inference.yaml"], out, near_copy_space="autoencoder", screened_dir=str(out / "ae"))
+    round_trip = json.loads((out / "ae" / "near_copies.json").read_text())
+    assert round_trip["space"] == "AutoencoderRoundTrip" and round_trip["num_images"] == 2 * len(classes)
+    assert round_trip["threshold"] != pytest.approx(screened["threshold"])  # its own space, its own threshold
     # one snapshot per epoch was kept; select_checkpoint scores both against the validation images
     run_id(bundle, "select_checkpoint", ["inference.yaml"], out, selection_num_per_class=4, selection_min_per_cell=2)
     selection = json.loads((out / "checkpoint_selection" / "checkpoint_selection.json").read_text())

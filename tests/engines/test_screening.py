@@ -102,8 +102,31 @@ def test_screen_in_feature_space_records_the_space(setting):
     assert out["num_dropped"] == 2 and out["space"] == "Sequential"
     record = json.loads((tmp_path / "screened" / "near_copies.json").read_text())
     assert [d["nearest_train_index"] for d in record["dropped"]] == [1, 4] and record["space"] == "Sequential"
-    with pytest.raises(ValueError, match="build_near_copy_filter: space must be 'pixel', 'inception' or a module"):
+    with pytest.raises(ValueError, match="build_near_copy_filter: space must be 'pixel', 'inception', 'autoencoder'"):
         build_near_copy_filter(train_items, heldout_items, transform, progress=False, space="lpips")
+
+
+def test_screen_after_an_autoencoder_round_trip(setting, tiny_diffusion_checkpoint):
+    """space="autoencoder": the diffusion checkpoint's autoencoder, from the file or as a module."""
+    from monai_medienet.engines import load_autoencoder
+
+    tmp_path, train_items, heldout_items, transform = setting
+    ckpt = tiny_diffusion_checkpoint(image_size=8)
+    screen = build_near_copy_filter(
+        train_items, heldout_items, transform, progress=False, space="autoencoder", autoencoder=ckpt
+    )
+    assert screen.space_name == "AutoencoderRoundTrip" and screen.train.shape == (6, 64)
+    module = build_near_copy_filter(
+        train_items, heldout_items, transform, progress=False, space="autoencoder", autoencoder=load_autoencoder(ckpt)
+    )
+    assert module.threshold == pytest.approx(screen.threshold)
+    out = screen_synthetic(tmp_path / "pool", tmp_path / "screened", screen, transform, progress=False)
+    record = json.loads((tmp_path / "screened" / "near_copies.json").read_text())
+    assert record["space"] == "AutoencoderRoundTrip" and out["space"] == "AutoencoderRoundTrip"
+    # the copied training images are exact copies in any deterministic space
+    assert {(d["seed"], d["nearest_train_index"]) for d in record["dropped"]} >= {(1, 1), (4, 4)}
+    with pytest.raises(ValueError, match="space='autoencoder' needs an autoencoder"):
+        build_near_copy_filter(train_items, heldout_items, transform, progress=False, space="autoencoder")
 
 
 @pytest.mark.slow
