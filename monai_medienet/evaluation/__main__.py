@@ -1,7 +1,7 @@
 """Command line of :mod:`monai_medienet.evaluation`.
 
 ``python -m monai_medienet.evaluation merge <dir> [tag=<dir> ...] --output_dir <merged> [--primary A B] [--delta A B]
-[--pool_seeds] [--seeds S ...]``
+[--pool_seeds] [--seeds S ...] [--generator_pool BASELINE ARM ARM ...]``
 merges evaluation folders written by :func:`~monai_medienet.evaluation.run_evaluation` (see
 :func:`~monai_medienet.evaluation.merge_evaluations`). A full evaluation runs through the bundles' ``evaluate`` run id.
 """
@@ -40,6 +40,13 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     merge.add_argument(
         "--seeds", nargs="+", type=int, default=None, help="keep only these seeds of every run (each must have them)"
     )
+    merge.add_argument(
+        "--generator_pool",
+        nargs="+",
+        action="append",
+        metavar="ARM",
+        help="BASELINE ARM_1 ... ARM_G: mean difference over generators (one arm each) with a three-level bootstrap",
+    )
     args = parser.parse_args(argv)
     runs = [tuple(r.split("=", 1)) if "=" in r else ("", r) for r in args.runs]
     res = merge_evaluations(
@@ -50,6 +57,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         primary=args.primary,
         pool_seeds=args.pool_seeds,
         seeds=args.seeds,
+        generator_pools=args.generator_pool,
     )
     print(f"merged {len(res['arms'])} arms into {res['files']['report_md']}")
     return res

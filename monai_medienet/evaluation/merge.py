@@ -11,9 +11,13 @@ Command line::
 
     python -m monai_medienet.evaluation merge <dir_a> g1=<dir_b> g4=<dir_c> --output_dir <merged> \\
         [--primary "real+syn+aug@g1" "real+aug"] [--delta "real+syn+aug@g4" "real+aug"] ...
+        [--generator_pool real+aug "real+syn+aug@g1" "real+syn+aug@g2" "real+syn+aug@g3"]
 
 ``tag=dir`` appends ``@tag`` to that run's arm names (``real+syn+aug@g1``), so that variants of one arm can sit side
 by side; untagged arm names must be unique across runs unless their predictions are identical (a repeated baseline).
+``--generator_pool BASELINE ARM...`` adds the mean difference of the arms (one per generator, trained alike on the
+same images) against the baseline, with the three-level bootstrap of
+:func:`~monai_medienet.evaluation.generator_pooled_difference`.
 """
 
 from __future__ import annotations
@@ -27,7 +31,13 @@ import numpy as np
 
 from .protocol import BOOTSTRAP_SEED, DEFAULT_DELTAS, parse_arm
 from .report import load_predictions, write_report
-from .stats import adjust_for_multiplicity, bootstrap_arm, bootstrap_indices, paired_bootstrap_difference
+from .stats import (
+    adjust_for_multiplicity,
+    bootstrap_arm,
+    bootstrap_indices,
+    generator_pooled_difference,
+    paired_bootstrap_difference,
+)
 
 __all__ = ["base_arm", "merge_evaluations"]
 
@@ -102,6 +112,7 @@ def merge_evaluations(
     primary: Sequence[str] | None = None,
     pool_seeds: bool = False,
     seeds: Sequence[int] | None = None,
+    generator_pools: Sequence[Sequence[str]] | None = None,
 ) -> dict[str, Any]:
     """Merge evaluation output folders into one results dict (and report).
 
@@ -125,6 +136,10 @@ def merge_evaluations(
         seeds: keep only these seeds of every run (each run must hold all of them), e.g. to pair a 3-seed screen
             with the first 3 seeds of a 5-seed baseline: seed ``s`` of an arm is the same classifier whatever other
             seeds its run had. ``None``: all seeds.
+        generator_pools: ``[baseline, arm_1, ..., arm_G]`` lists: the mean of the paired differences ``arm_g -
+            baseline`` over ``G`` generators (each arm the same recipe with another generator's pool) with the
+            three-level bootstrap of :func:`~monai_medienet.evaluation.generator_pooled_difference`, stored under
+            ``"generator_pooled_deltas"`` (key ``"mean(arm_1, ..., arm_G) - baseline"``).
 
     Returns:
         A results dict as :func:`~monai_medienet.evaluation.run_evaluation` returns (arms, deltas, settings of the
@@ -134,8 +149,8 @@ def merge_evaluations(
     Raises:
         ValueError: no runs, a folder without ``predictions.npz``, different test images / recipe, different seeds
             (or, with ``pool_seeds``, overlapping seeds or no arm common to all runs), a run without one of
-            ``seeds``, an unknown arm in ``deltas`` or ``primary``, or one arm name with different predictions in
-            two runs.
+            ``seeds``, an unknown arm in ``deltas``, ``primary`` or ``generator_pools``, a generator pool without a
+            baseline and at least one arm, or one arm name with different predictions in two runs.
     """
     if isinstance(runs, Mapping):
         items = [(str(t), r) for t, r in runs.items()]
@@ -245,6 +260,13 @@ def merge_evaluations(
     unknown = sorted({a for d in pairs for a in d} - set(arms))
     if unknown:
         raise ValueError(f"merge_evaluations: deltas name unknown arms {unknown}; have {sorted(arms)}.")
+    gen_pools = [[str(a) for a in g] for g in (generator_pools or [])]
+    for g in gen_pools:
+        if len(g) < 2:
+            raise ValueError(f"merge_evaluations: a generator pool is [baseline, arm, ...], got {g}.")
+        unknown = sorted(set(g) - set(arms))
+        if unknown:
+            raise ValueError(f"merge_evaluations: generator pool names unknown arms {unknown}; have {sorted(arms)}.")
     idx = bootstrap_indices(len(labels), n_boot, seed=BOOTSTRAP_SEED, strata=labels)  # run_evaluation's resamples
     for name in arms:
         arms[name]["metrics"] = bootstrap_arm(labels, probs[name], confidence=confidence, indices=idx)
@@ -253,13 +275,26 @@ def merge_evaluations(
         for a, b in pairs
     }
     multiplicity = adjust_for_multiplicity(merged_deltas, " - ".join(primary) if primary else None)
-    settings.update(deltas=pairs, primary=primary, pool_seeds=bool(pool_seeds), selected_seeds=keep_seeds)
+    pooled_deltas = {
+        f"mean({', '.join(g[1:])}) - {g[0]}": {
+            "baseline": g[0],
+            "arms": g[1:],
+            "metrics": generator_pooled_difference(
+                labels, [probs[a] for a in g[1:]], probs[g[0]], confidence=confidence, indices=idx
+            ),
+        }
+        for g in gen_pools
+    }
+    settings.update(
+        deltas=pairs, primary=primary, pool_seeds=bool(pool_seeds), selected_seeds=keep_seeds, generator_pools=gen_pools
+    )
     results: dict[str, Any] = {
         "settings": settings,
         "seeds": seeds,
         "leakage_check": first.get("leakage_check", {}),
         "arms": arms,
         "deltas": merged_deltas,
+        "generator_pooled_deltas": pooled_deltas,
         "multiplicity": multiplicity,
         # pooled seeds share one synthetic pool: its figures (first run's) stay, so a later merge still shows them
         **{k: dict(first.get(k) or {}) if pool_seeds else {} for k in ("fidelity", "memorization", "synthetic_filter")},

@@ -355,6 +355,31 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
             "about new training runs; still optimistic with few seeds). A result that clears zero only with the "
             "seeds fixed needs new seeds to confirm it.",
         ]
+    pooled = results.get("generator_pooled_deltas") or {}
+    if pooled:
+        lines += [
+            "",
+            f"## Differences pooled over generators ({conf}% bootstrap CI)",
+            "",
+            "| comparison | generators | Δ AUROC per generator | mean Δ AUROC [CI: generators, seeds, test images] "
+            "| P(Δ AUROC ≤ 0) | CI, test images only |",
+            "|---|---|---|---|---|---|",
+        ]
+        for name, d in pooled.items():
+            au = d["metrics"]["auroc"]
+            per = ", ".join(_fmt(x) for x in au["generator_deltas"])
+            lines.append(
+                f"| {name} | {len(d['arms'])} | {per} | {_fmt(au['delta'])} [{_fmt(au['ci_low'])}, "
+                f"{_fmt(au['ci_high'])}] | {_fmt(au['prob_le_0'])} | [{_fmt(au['ci_low_images'])}, "
+                f"{_fmt(au['ci_high_images'])}] |"
+            )
+        lines += [
+            "",
+            "Each arm is one recipe with another generator's pool (generators trained alike on the same images); the "
+            "interval resamples the generators, the seed pairs within each and the test images. With G generators "
+            "it carries (G - 1) / G of their variance and has few distinct resamples: read it with the per-generator "
+            "differences.",
+        ]
     merged = results.get("merged_from") or []
     if merged:
         lines += [

@@ -215,3 +215,26 @@ def test_selected_seeds_pair_a_short_run_with_a_longer_baseline(runs, tmp_path):
     _assert_same(res["arms"]["real"]["metrics"], single["arms"]["real"]["metrics"])
     with pytest.raises(ValueError, match=r"not the requested \[2\]"):
         merge_evaluations([root / "full"], seeds=[0, 2])
+
+
+def test_generator_pool_averages_the_paired_differences(runs, tmp_path):
+    root, _ = runs
+    res = main(
+        ["merge", str(root / "base"), f"v1={root / 'syn'}", f"v2={root / 'full'}", "--output_dir", str(tmp_path)]
+        + ["--generator_pool", "real", "real+syn+aug@v1", "real+syn+aug@v2"]
+    )
+    name = "mean(real+syn+aug@v1, real+syn+aug@v2) - real"
+    pooled = res["generator_pooled_deltas"][name]
+    assert pooled["baseline"] == "real" and pooled["arms"] == ["real+syn+aug@v1", "real+syn+aug@v2"]
+    au = pooled["metrics"]["auroc"]
+    paired = [res["deltas"][f"real+syn+aug@{t} - real"]["auroc"]["delta"] for t in ("v1", "v2")]
+    assert au["generator_deltas"] == pytest.approx(paired) and au["delta"] == pytest.approx(np.mean(paired))
+    assert au["ci_low"] <= au["delta"] <= au["ci_high"]
+    assert "## Differences pooled over generators" in (tmp_path / "report.md").read_text()
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved["generator_pooled_deltas"][name]["metrics"]["auroc"]["delta"] == pytest.approx(au["delta"])
+    assert saved["settings"]["generator_pools"] == [["real", "real+syn+aug@v1", "real+syn+aug@v2"]]
+    with pytest.raises(ValueError, match="generator pool names unknown arms"):
+        merge_evaluations([root / "base", ("v1", root / "syn")], generator_pools=[["real", "real+syn+aug@v9"]])
+    with pytest.raises(ValueError, match=r"a generator pool is \[baseline, arm, ...\]"):
+        merge_evaluations([root / "base", ("v1", root / "syn")], generator_pools=[["real"]])
