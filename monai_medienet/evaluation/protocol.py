@@ -181,6 +181,11 @@ class EvaluationConfig:
         pr_k: k of the k-NN precision/recall.
         diversity_pairs: random pairs per class for MS-SSIM diversity.
         memorization_percentile: percentile of real test->train nearest distances used as near-copy threshold.
+        memorization_autoencoder: also run the memorisation check after a round trip of every image through the
+            generator's own autoencoder (:class:`~monai_medienet.metrics.AutoencoderRoundTrip`, the checkpoint's
+            ``state["autoencoder"]``): real and synthetic images then share its blur, which pixel and Inception
+            distances confuse with novelty. Needs exactly one generator checkpoint holding its autoencoder (a pooled
+            pool's generators each have their own); otherwise recorded as skipped with the reason.
         feature_classifier: when no run arm trains on real images only and no filter classifier exists (e.g.
             ``arms=["real+syn+aug"]`` for a run merged later with its baselines), train one ``real`` classifier
             (first seed, the same recipe as the ``real`` arm) for the in-domain FID and feature-space memorisation
@@ -237,6 +242,7 @@ class EvaluationConfig:
     pr_k: int = 3
     diversity_pairs: int = 200
     memorization_percentile: float = 5.0
+    memorization_autoencoder: bool = True
     feature_classifier: bool = True
     gradcam_images: int = 6
     progress: bool = True
@@ -417,6 +423,38 @@ def _as_checkpoint_list(checkpoint: Any) -> list[Any]:
         "run_evaluation: generator_checkpoint must be a path, a loaded checkpoint dict or a list of them, "
         f"got {type(checkpoint).__name__}."
     )
+
+
+def _round_trip_memorization(
+    cfg: EvaluationConfig,
+    generators: Sequence[str | Path | Mapping[str, Any]],
+    device: torch.device,
+    x_sy: torch.Tensor,
+    x_tr: torch.Tensor,
+    x_va: torch.Tensor,
+    x_te: torch.Tensor,
+) -> dict[str, Any]:
+    """The memorisation check (and data-copying test) after the generator's autoencoder round trip of every image."""
+    from monai_medienet.engines import load_autoencoder
+    from monai_medienet.metrics import AutoencoderRoundTrip
+
+    if len(generators) != 1:
+        return {"skipped": f"needs exactly one generator checkpoint, got {len(generators)}"}
+    try:
+        round_trip = AutoencoderRoundTrip(load_autoencoder(generators[0], device=device))
+    except KeyError as e:
+        return {"skipped": f"the generator checkpoint holds no autoencoder ({e})"}
+    desc = "memorisation: autoencoder round trip of"
+    r_tr, r_va, r_te, r_sy = (
+        extract_features(round_trip, x, cfg.batch_size, device, progress=cfg.progress, desc=f"{desc} {name}")
+        for x, name in ((x_tr, "real train"), (x_va, "real val"), (x_te, "real test"), (x_sy, "synthetic"))
+    )
+    # the same image in another batch reconstructs ~1e-5 apart (batched convolutions): exact = within 1e-3
+    res = memorization_check(r_sy, r_tr, r_te, cfg.memorization_percentile, space="autoencoder", exact_tol=1e-3)
+    out = res.summary()
+    out["data_copying"] = _data_copying(r_sy, r_tr, r_va)
+    out["extractor"] = "round trip through the generator's autoencoder (encoder mean, decoder, clamp to [0, 1])"
+    return out
 
 
 def run_evaluation(
@@ -800,8 +838,10 @@ def run_evaluation(
             memo["feature"] = feat.summary()
             memo["feature"]["data_copying"] = _data_copying(f_sy, f_tr, f_va)
             memo["feature"]["extractor"] = f"penultimate layer of {feat_desc}"
+        if cfg.memorization_autoencoder:
+            memo["autoencoder"] = _round_trip_memorization(cfg, generators, device, x_sy, x_tr, x_va, x_te)
         flagged = sorted(
-            set(memo["pixel"]["flagged_indices"]) | set(memo.get("feature", {}).get("flagged_indices", []))
+            set().union(*(memo.get(sp, {}).get("flagged_indices", []) for sp in ("pixel", "feature", "autoencoder")))
         )
         memo["flagged_union"] = flagged
     if cfg.gradcam_images > 0 and real_arm is not None:

@@ -520,8 +520,10 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
             "median syn→train NN | median test→train NN | data-copying C_T |",
             "|---|---|---|---|---|---|---|---|",
         ]
-        for space in ("pixel", "feature"):
-            if space in memo:
+        for space in ("pixel", "feature", "autoencoder"):
+            if "skipped" in (memo.get(space) or {}):
+                lines.append(f"| {space} | skipped: {memo[space]['skipped']} | | | | | | |")
+            elif space in memo:
                 m = memo[space]
                 lines.append(
                     f"| {space} | {_fmt(m['threshold'])} ({m['percentile']:g}th) | {_fmt(m['fraction_below'])} | "
@@ -529,7 +531,7 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
                     f"{_fmt(m['syn_nn_distance_median'])} | {_fmt(m['test_nn_distance_median'])} | "
                     f"{_fmt_data_copying(m.get('data_copying'))} |"
                 )
-        if any((memo.get(sp) or {}).get("data_copying") for sp in ("pixel", "feature")):
+        if any((memo.get(sp) or {}).get("data_copying") for sp in ("pixel", "feature", "autoencoder")):
             lines.append(
                 "\nData-copying C_T (Meehan et al., 2020): per k-means cell of the training images, a z-scored "
                 "Mann-Whitney U of synthetic vs held-out (validation) distances to the nearest training image, "

@@ -212,6 +212,8 @@ def test_smoke_evaluate(bundle, request, tmp_path):
     assert (out / "evaluation" / "report.md").is_file()
     sources = json.loads((out / "evaluation" / "results.json").read_text())["leakage_check"]["synthetic_sources"]
     assert sources["verified"] and sum(sources["images_per_generator"].values()) == sources["num_images"]
+    round_trip = json.loads((out / "evaluation" / "results.json").read_text())["memorization"]["autoencoder"]
+    assert round_trip["space"] == "autoencoder" and round_trip["num_synthetic"] == sources["num_images"]
     if "pneumonia" not in bundle:
         return
     # a pooled pool of two generators trained on the same images (training_seed 1 for the second): evaluated only
@@ -227,6 +229,8 @@ def test_smoke_evaluate(bundle, request, tmp_path):
     run_id(bundle, "evaluate", ["evaluate.yaml"], out, generator_checkpoint=both, **pooled)
     leakage = json.loads((tmp_path / "eval_pooled" / "results.json").read_text())["leakage_check"]
     assert leakage["num_generators"] == 2 and len(leakage["synthetic_sources"]["images_per_generator"]) == 2
+    memo = json.loads((tmp_path / "eval_pooled" / "results.json").read_text())["memorization"]
+    assert memo["autoencoder"] == {"skipped": "needs exactly one generator checkpoint, got 2"}
     results = json.loads((out / "evaluation" / "results.json").read_text())
     assert results
 

@@ -132,6 +132,36 @@ def test_end_to_end_in_memory(tmp_path):
     assert d["p_holm"] == d["prob_le_0"]
 
 
+def test_memorization_after_the_generator_autoencoder_round_trip(tmp_path, tiny_diffusion_checkpoint):
+    from monai_medienet.data import dataset_fingerprints
+
+    splits, syn = _random_splits()
+    syn.append(dict(splits["train"][4]))  # an exact copy of a generator training image
+    ckpt = torch.load(tiny_diffusion_checkpoint(image_size=16), weights_only=True)
+    ckpt.update(train_fingerprints=dataset_fingerprints(splits["train"][:10]), classes=["0", "1"])
+    kw = _fast(arms=["real"], gradcam_images=0, fidelity=False, memorization_autoencoder=True)
+    res = run_evaluation(splits, syn, output_dir=tmp_path, generator_checkpoint=ckpt, **kw)
+    memo = res["memorization"]
+    rt = memo["autoencoder"]
+    assert rt["space"] == "autoencoder" and rt["num_synthetic"] == len(syn) and "round trip" in rt["extractor"]
+    assert len(syn) - 1 in rt["exact_copy_indices"] and len(syn) - 1 in memo["flagged_union"]
+    assert set(rt["flagged_indices"]) <= set(memo["flagged_union"])
+    assert rt["data_copying"]["heldout"] == "validation split"
+    # the round trip blurs both sides alike: its distances are not the pixel ones
+    assert rt["test_nn_distance_median"] != pytest.approx(memo["pixel"]["test_nn_distance_median"])
+    assert "| autoencoder |" in (tmp_path / "report.md").read_text()
+    # a pooled pool's generators each have their own autoencoder; a checkpoint without one cannot be used
+    two = run_evaluation(splits, syn, generator_checkpoint=[ckpt, ckpt], **kw)
+    assert two["memorization"]["autoencoder"] == {"skipped": "needs exactly one generator checkpoint, got 2"}
+    bare = {"train_fingerprints": ckpt["train_fingerprints"], "classes": ["0", "1"]}
+    none = run_evaluation(splits, syn, output_dir=tmp_path / "none", generator_checkpoint=bare, **kw)
+    assert none["memorization"]["autoencoder"]["skipped"].startswith("the generator checkpoint holds no autoencoder")
+    assert (
+        "| autoencoder | skipped: the generator checkpoint holds no autoencoder"
+        in (tmp_path / "none" / "report.md").read_text()
+    )
+
+
 def test_leaking_generator_refused():
     from monai_medienet.data import dataset_fingerprints
 
