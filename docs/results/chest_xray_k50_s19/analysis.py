@@ -25,6 +25,7 @@ GENS = {
     "g3": ROOT / "medienet_chest_xray_k50_g3/evaluation_s19_syn",
 }
 SCREENED = ("g1rt", ROOT / "medienet_chest_xray_k50_g1/evaluation_s19_screened_roundtrip")
+RANDOM = ("g1rand", ROOT / "medienet_chest_xray_k50_g1/evaluation_s19_random_subset")  # item 5's control
 ARM = "real+syn+aug"
 
 
@@ -34,13 +35,15 @@ def done(folder: Path) -> bool:
 
 def main() -> None:
     gens = {g: f for g, f in GENS.items() if done(f)}
-    runs = [*REAL, *gens.items()] + ([SCREENED] if done(SCREENED[1]) else [])
+    runs = [*REAL, *gens.items()] + [r for r in (SCREENED, RANDOM) if done(r[1])]
     arms = [f"{ARM}@{g}" for g in gens]
     deltas = [[a, b] for a in arms for b in ("real", "real+aug")]
     primary = None
     if done(SCREENED[1]):
         primary = [f"{ARM}@g1rt", f"{ARM}@g1"]
         deltas += [[f"{ARM}@g1rt", "real+aug"], [f"{ARM}@g1rt", "real"]]
+    if done(RANDOM[1]):
+        deltas += [[f"{ARM}@g1rt", f"{ARM}@g1rand"], [f"{ARM}@g1rand", f"{ARM}@g1"], [f"{ARM}@g1rand", "real+aug"]]
     res = merge_evaluations(
         runs,
         ROOT / "s19_merged",
@@ -69,6 +72,7 @@ def main() -> None:
         a = d["auroc"]
         two = f"[{a['ci_low_seeds']:+.4f}, {a['ci_high_seeds']:+.4f}]" if a["ci_low_seeds"] is not None else "n/a"
         mark = " (declared primary, item 2)" if primary and name == " - ".join(primary) else ""
+        mark = " (declared primary, item 5)" if name == f"{ARM}@g1rt - {ARM}@g1rand" else mark
         print(f"| {name}{mark} | {a['delta']:+.4f} | [{a['ci_low']:+.4f}, {a['ci_high']:+.4f}] | {two} |")
     print("\n| pooled over generators | per generator | mean Δ AUROC | generators, seeds, images | images only |")
     print("|---|---|---|---|---|")
@@ -100,6 +104,17 @@ def main() -> None:
             f"[{d['ci_low_seeds']:+.4f}, {d['ci_high_seeds']:+.4f}]; prediction (|Δ| < 0.01, interval including "
             f"zero) {'held' if held else 'failed'}."
         )
+    control = res["deltas"].get(f"{ARM}@g1rt - {ARM}@g1rand")
+    if control:
+        d = control["auroc"]
+        print(
+            f"\nItem 5, declared primary (screened - random subset of the same size and class counts): "
+            f"{d['delta']:+.4f}, seeds resampled [{d['ci_low_seeds']:+.4f}, {d['ci_high_seeds']:+.4f}] "
+            f"({'above' if d['ci_low_seeds'] > 0 else 'not above'} zero); prediction (0 to +0.012) "
+            f"{'held' if 0 <= d['delta'] <= 0.012 else 'failed'}."
+        )
+    else:
+        print("\nItem 5 (random-subset control): not run (no predictions).")
 
 
 if __name__ == "__main__":
