@@ -1,20 +1,23 @@
 """The augmentation protocol: classifier arms x seeds with a fixed step budget, plus fidelity/diversity/privacy.
 
-Arms are named by ``+``-joined tokens from ``{"real", "syn", "aug", "filter", "realism", "hard", "pretrain"}``: ``real``
-(real only), ``real+aug`` (real + classic augmentation), ``real+syn+aug`` (real + synthetic at ``synthetic_ratio``,
-class balanced, + augmentation), ``syn`` (synthetic only; always tested on real). ``filter``, ``realism`` and ``hard``
-draw the synthetic images from a filtered pool (see :func:`filter_synthetic`): per class, the ``filter_keep_fraction``
-of the synthetic images that a classifier trained on the real training images finds most consistent with their label
-(``filter``), that lie deepest in the real training images' k-NN manifold of their class in that classifier's feature
-space (``realism``, the realism score of Kynkaenniemi et al. 2019), or that it finds *least* typical of their label
-while still agreeing with it (``hard``), e.g. ``real+syn+aug+filter``, ``real+syn+aug+realism``, ``real+syn+aug+hard``.
-``pretrain`` (with ``real`` and ``syn``) trains in two stages instead of mixing: the classifier is first trained on the
-whole (filtered) synthetic pool, then fine-tuned from those weights on the real images (``real+syn+aug+pretrain``;
-``aug`` applies to both stages). Every arm uses the same classifier recipe and the same budget (``max_steps``
-optimisation steps, ``batch_size``, optimiser, validation interval, patience), early-stopped on the real validation
-AUROC with the best weights kept; a ``pretrain`` arm spends ``pretrain_steps`` more on its synthetic stage unless
-``finetune_steps`` makes up the difference (``pretrain_steps + finetune_steps = max_steps``; reported with the run).
-Seeds are paired across arms: seed ``s`` fixes the network initialisation, data order, synthetic draw and
+Arms are named by ``+``-joined tokens from ``{"real", "syn", "aug", "filter", "realism", "hard", "screen",
+"pretrain"}``: ``real`` (real only), ``real+aug`` (real + classic augmentation), ``real+syn+aug`` (real + synthetic at
+``synthetic_ratio``, class balanced, + augmentation), ``syn`` (synthetic only; always tested on real). ``filter``,
+``realism`` and ``hard`` draw the synthetic images from a filtered pool (see :func:`filter_synthetic`): per class, the
+``filter_keep_fraction`` of the synthetic images that a classifier trained on the real training images finds most
+consistent with their label (``filter``), that lie deepest in the real training images' k-NN manifold of their class in
+that classifier's feature space (``realism``, the realism score of Kynkaenniemi et al. 2019), or that it finds *least*
+typical of their label while still agreeing with it (``hard``), e.g. ``real+syn+aug+filter``, ``real+syn+aug+realism``,
+``real+syn+aug+hard``. ``screen`` draws them from the pool without its near copies of a generator-training image (the
+privacy screen of :class:`~monai_medienet.metrics.NearCopyFilter`, threshold from the validation split, distances after
+the generator's autoencoder round trip when one generator checkpoint holds it, else in pixels), e.g.
+``real+syn+aug+screen``. ``pretrain`` (with ``real`` and ``syn``) trains in two stages instead of mixing: the classifier
+is first trained on the whole (filtered) synthetic pool, then fine-tuned from those weights on the real images
+(``real+syn+aug+pretrain``; ``aug`` applies to both stages). Every arm uses the same classifier recipe and the same
+budget (``max_steps`` optimisation steps, ``batch_size``, optimiser, validation interval, patience), early-stopped on
+the real validation AUROC with the best weights kept; a ``pretrain`` arm spends ``pretrain_steps`` more on its synthetic
+stage unless ``finetune_steps`` makes up the difference (``pretrain_steps + finetune_steps = max_steps``; reported with
+the run). Seeds are paired across arms: seed ``s`` fixes the network initialisation, data order, synthetic draw and
 augmentation stream of every arm.
 
 Data handling: every item is passed once through the (deterministic) ``transform`` and held in memory as float32
@@ -38,7 +41,9 @@ from monai.data import Dataset
 
 from monai_medienet.data.materialise import materialise
 from monai_medienet.metrics import (
+    ROUND_TRIP_EXACT_TOL,
     ClassifierFeatureExtractor,
+    NearCopyFilter,
     data_copying_test,
     extract_features,
     frechet_distance_from_features,
@@ -73,9 +78,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-ARM_TOKENS = ("real", "syn", "aug", "filter", "realism", "hard", "pretrain")
-#: arm token -> ``filter_synthetic`` criterion
-FILTER_TOKENS = {"filter": "label", "realism": "realism", "hard": "hard"}
+ARM_TOKENS = ("real", "syn", "aug", "filter", "realism", "hard", "screen", "pretrain")
+#: arm token -> pool filter criterion (``filter_synthetic``'s, or ``"near_copy"``: the near-copy screen)
+FILTER_TOKENS = {"filter": "label", "realism": "realism", "hard": "hard", "screen": "near_copy"}
 DEFAULT_ARMS = ("real", "real+aug", "real+syn+aug", "syn")
 #: seed of the test-set bootstrap resamples (shared with ``merge_evaluations``, which must reproduce them)
 BOOTSTRAP_SEED = 12345
@@ -101,12 +106,12 @@ def parse_arm(name: str) -> dict[str, bool]:
         name: e.g. ``"real+syn+aug"``.
 
     Returns:
-        ``{"real": bool, "syn": bool, "aug": bool, "filter": bool, "realism": bool, "hard": bool,
+        ``{"real": bool, "syn": bool, "aug": bool, "filter": bool, "realism": bool, "hard": bool, "screen": bool,
         "pretrain": bool}``.
 
     Raises:
         ValueError: unknown tokens, duplicates, neither ``real`` nor ``syn``, a filter token (``filter``,
-            ``realism``, ``hard``) without ``syn``, two filter tokens together, or ``pretrain`` without both
+            ``realism``, ``hard``, ``screen``) without ``syn``, two filter tokens together, or ``pretrain`` without both
             ``real`` and ``syn``.
     """
     tokens = [t.strip() for t in str(name).split("+")]
@@ -115,7 +120,7 @@ def parse_arm(name: str) -> dict[str, bool]:
         raise ValueError(
             f"parse_arm: arm {name!r} must join distinct tokens from {ARM_TOKENS} with '+' and contain 'real' or "
             "'syn' (e.g. 'real', 'real+aug', 'real+syn+aug', 'syn', 'real+syn+aug+filter', 'real+syn+aug+realism', "
-            "'real+syn+aug+hard')."
+            "'real+syn+aug+hard', 'real+syn+aug+screen')."
         )
     filters = [t for t in tokens if t in FILTER_TOKENS]
     if filters and "syn" not in tokens:
@@ -157,6 +162,9 @@ class EvaluationConfig:
             most label-consistent / most realistic / least typical label-consistent images by the filter classifier),
             in ``(0, 1]``.
         realism_k: ``realism`` arms: k of the real k-NN manifold (per class) of the realism score.
+        near_copy_percentile: ``screen`` arms: a synthetic image is a near copy (dropped) when its nearest
+            generator-training image is closer than this percentile of the validation images' nearest distances,
+            in ``(0, 100)`` (the bundles' ``near_copy_percentile``).
         pretrain_steps: ``pretrain`` arms: step budget of the synthetic pre-training stage (``None``: ``max_steps``).
             Both stages early-stop on real val AUROC.
         finetune_steps: ``pretrain`` arms: step budget of the fine-tuning stage on the real images (``None``:
@@ -221,6 +229,7 @@ class EvaluationConfig:
     synthetic_class_ratios: Sequence[float] | None = None
     filter_keep_fraction: float = 0.5
     realism_k: int = 3
+    near_copy_percentile: float = 5.0
     pretrain_steps: int | None = None
     finetune_steps: int | None = None
     finetune_lr: float | None = None
@@ -276,6 +285,10 @@ class EvaluationConfig:
             )
         if int(self.realism_k) < 1:
             raise ValueError(f"EvaluationConfig: realism_k must be >= 1, got {self.realism_k}.")
+        if not 0.0 < float(self.near_copy_percentile) < 100.0:
+            raise ValueError(
+                f"EvaluationConfig: near_copy_percentile must be in (0, 100), got {self.near_copy_percentile}."
+            )
         for name in ("pretrain_steps", "finetune_steps"):
             if getattr(self, name) is not None and int(getattr(self, name)) < 1:
                 raise ValueError(f"EvaluationConfig: {name} must be >= 1 or None, got {getattr(self, name)}.")
@@ -425,6 +438,66 @@ def _as_checkpoint_list(checkpoint: Any) -> list[Any]:
     )
 
 
+def _generator_round_trip(
+    generators: Sequence[str | Path | Mapping[str, Any]], device: torch.device
+) -> tuple[torch.nn.Module | None, str]:
+    """The autoencoder round trip of the one generator checkpoint, or ``None`` and the reason it cannot be used."""
+    from monai_medienet.engines import load_autoencoder
+    from monai_medienet.metrics import AutoencoderRoundTrip
+
+    if len(generators) != 1:
+        return None, f"needs exactly one generator checkpoint, got {len(generators)}"
+    try:
+        return AutoencoderRoundTrip(load_autoencoder(generators[0], device=device)), ""
+    except KeyError as e:
+        return None, f"the generator checkpoint holds no autoencoder ({e})"
+
+
+def _near_copy_screen(
+    cfg: EvaluationConfig,
+    generators: Sequence[str | Path | Mapping[str, Any]],
+    device: torch.device,
+    x_sy: torch.Tensor,
+    y_sy: np.ndarray,
+    x_tr: torch.Tensor,
+    x_va: torch.Tensor,
+    num_classes: int,
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """The ``screen`` token's pool: indices of the synthetic images that are not near copies, their distances, summary.
+
+    The threshold comes from the validation split (held-out images from the generator's training distribution; the
+    test split stays untouched), the distances are measured after the generator's autoencoder round trip when
+    :func:`_generator_round_trip` gives one, else in pixels.
+    """
+    round_trip, reason = _generator_round_trip(generators, device)
+    screen = NearCopyFilter(
+        x_tr, x_va, percentile=cfg.near_copy_percentile, feature_extractor=round_trip, batch_size=cfg.batch_size,
+        device=device, exact_tol=ROUND_TRIP_EXACT_TOL if round_trip is not None else 1e-6, progress=cfg.progress,
+    )  # fmt: skip
+    scores, _ = screen.nearest(x_sy)
+    near = screen.is_near_copy(scores)
+    kept = np.flatnonzero(~near)
+    space = "the generator's autoencoder round trip" if round_trip is not None else f"pixels ({reason})"
+    return (
+        kept,
+        scores,
+        {
+            "criterion": "near_copy",
+            "score": f"distance to the nearest generator-training image, {space}",
+            "space": screen.space_name,
+            "threshold": screen.threshold,
+            "percentile": screen.percentile,
+            "n_pool_per_class": np.bincount(y_sy, minlength=num_classes).tolist(),
+            "n_kept_per_class": np.bincount(y_sy[kept], minlength=num_classes).tolist(),
+            "n_dropped": int(near.sum()),
+            "median_score_pool": float(np.median(scores)),
+            "median_score_kept": float(np.median(scores[kept])) if len(kept) else float("nan"),
+            "fraction_pool_below_threshold": float(np.mean(near)),
+            "classifier": f"near-copy screen ({cfg.near_copy_percentile:g}th pct of validation -> train distances)",
+        },
+    )
+
+
 def _round_trip_memorization(
     cfg: EvaluationConfig,
     generators: Sequence[str | Path | Mapping[str, Any]],
@@ -435,22 +508,17 @@ def _round_trip_memorization(
     x_te: torch.Tensor,
 ) -> dict[str, Any]:
     """The memorisation check (and data-copying test) after the generator's autoencoder round trip of every image."""
-    from monai_medienet.engines import load_autoencoder
-    from monai_medienet.metrics import AutoencoderRoundTrip
-
-    if len(generators) != 1:
-        return {"skipped": f"needs exactly one generator checkpoint, got {len(generators)}"}
-    try:
-        round_trip = AutoencoderRoundTrip(load_autoencoder(generators[0], device=device))
-    except KeyError as e:
-        return {"skipped": f"the generator checkpoint holds no autoencoder ({e})"}
+    round_trip, reason = _generator_round_trip(generators, device)
+    if round_trip is None:
+        return {"skipped": reason}
     desc = "memorisation: autoencoder round trip of"
     r_tr, r_va, r_te, r_sy = (
         extract_features(round_trip, x, cfg.batch_size, device, progress=cfg.progress, desc=f"{desc} {name}")
         for x, name in ((x_tr, "real train"), (x_va, "real val"), (x_te, "real test"), (x_sy, "synthetic"))
     )
-    # the same image in another batch reconstructs ~1e-5 apart (batched convolutions): exact = within 1e-3
-    res = memorization_check(r_sy, r_tr, r_te, cfg.memorization_percentile, space="autoencoder", exact_tol=1e-3)
+    res = memorization_check(
+        r_sy, r_tr, r_te, cfg.memorization_percentile, space="autoencoder", exact_tol=ROUND_TRIP_EXACT_TOL
+    )
     out = res.summary()
     out["data_copying"] = _data_copying(r_sy, r_tr, r_va)
     out["extractor"] = "round trip through the generator's autoencoder (encoder mean, decoder, clamp to [0, 1])"
@@ -659,7 +727,17 @@ def run_evaluation(
     for arm in cfg.arms:
         spec = parse_arm(arm)
         token = next((t for t in FILTER_TOKENS if spec[t]), None)
-        if token is not None and token not in filtered_items:
+        if token == "screen" and token not in filtered_items:
+            kept, scores, summary = _near_copy_screen(cfg, generators, device, x_sy, y_sy, x_tr, x_va, num_classes)
+            empty = [class_names[c] for c in range(num_classes) if not np.any(y_sy[kept] == c)]
+            if spec["syn"] and empty:
+                raise ValueError(
+                    f"run_evaluation: arm {arm!r}: the near-copy screen dropped every synthetic image of {empty}."
+                )
+            filtered_items[token] = [syn_items[i] for i in kept]
+            syn_filter[token] = summary
+            artifacts_filter[token] = {"scores": scores, "kept": kept}
+        elif token is not None and token not in filtered_items:
             # the filter classifier: the first seed's real+aug (else real) network when already trained, else one
             # trained here on the real training images with augmentation (never on val/test labels)
             if filter_net is None:

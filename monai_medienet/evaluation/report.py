@@ -427,7 +427,7 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
     if sf:
         lines += [
             "",
-            "## Synthetic filters (arms with `filter` / `realism` / `hard`)",
+            "## Synthetic filters (arms with `filter` / `realism` / `hard` / `screen`)",
             "",
             "| token | score | kept per class | median score pool → kept | pool below threshold | scored by |",
             "|---|---|---|---|---|---|",
@@ -439,10 +439,11 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
                 f"{_fmt(f['fraction_pool_below_threshold'])} (< {f['threshold']:g}) | {f['classifier']} |"
             )
         lines.append(
-            "\nPer class the top `keep_fraction` of the synthetic pool by the score is kept. Label score < 0.5: "
+            "\nClassifier filters keep per class the top `keep_fraction` of the pool by the score. Label score < 0.5: "
             "the real classifier disagrees with the conditioning label; hard score < 0: the same disagreement (the "
             "hard filter keeps the least typical label-consistent images); realism score < 1: outside the real k-NN "
-            "manifold of the class."
+            "manifold of the class. Screen (near_copy): every image closer to a generator-training image than the "
+            "threshold is dropped (a near copy), the rest kept."
         )
     fid = results.get("fidelity") or {}
     if fid:

@@ -21,13 +21,14 @@ from .fid import (
 from .label_fidelity import label_fidelity
 from .memorization import MemorizationResult, NearCopyFilter, memorization_check, nearest_neighbours
 from .precision_recall import knn_radii, precision_recall, realism_score
-from .roundtrip import AutoencoderRoundTrip
+from .roundtrip import ROUND_TRIP_EXACT_TOL, AutoencoderRoundTrip
 
 __all__ = [
     "AutoencoderRoundTrip",
     "FRECHET_METHODS",
     "INCEPTION_FEATURE_DIMS",
     "MS_SSIM_WEIGHTS",
+    "ROUND_TRIP_EXACT_TOL",
     "ClassifierFeatureExtractor",
     "DataCopyingResult",
     "DataCopyingTest",

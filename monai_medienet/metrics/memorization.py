@@ -68,6 +68,7 @@ class NearCopyFilter:
         feature_extractor: module mapping ``(B, C, H, W)`` images to ``(B, D)`` features; ``None``: pixel space.
         batch_size: images per extractor batch.
         device: device the extractor runs on.
+        progress: progress bars while extracting features (sets of more than ``batch_size`` images).
 
     Raises:
         ValueError: ``percentile`` outside ``(0, 100)``, a negative ``exact_tol``, a ``batch_size`` < 1, empty or
@@ -88,6 +89,7 @@ class NearCopyFilter:
         feature_extractor: torch.nn.Module | None = None,
         batch_size: int = 64,
         device: str | torch.device = "cpu",
+        progress: bool = True,
     ) -> None:
         if not 0.0 < float(percentile) < 100.0:
             raise ValueError(f"NearCopyFilter: percentile must be in (0, 100), got {percentile}.")
@@ -97,6 +99,7 @@ class NearCopyFilter:
             raise ValueError(f"NearCopyFilter: batch_size must be >= 1, got {batch_size}.")
         self.feature_extractor = feature_extractor
         self.batch_size = int(batch_size)
+        self.progress = bool(progress)
         self.device = torch.device(device)
         train_t = torch.as_tensor(np.asarray(train) if not isinstance(train, torch.Tensor) else train)
         self.image_shape = tuple(train_t.shape[1:])
@@ -136,7 +139,7 @@ class NearCopyFilter:
             images,
             self.batch_size,
             self.device,
-            progress=len(images) > self.batch_size,
+            progress=self.progress and len(images) > self.batch_size,
             desc=f"near-copy screen features: {desc}",
         )
 

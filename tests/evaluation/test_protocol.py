@@ -10,15 +10,17 @@ from monai_medienet.evaluation import EvaluationConfig, filter_synthetic, parse_
 
 
 def test_parse_arm():
-    off = {"filter": False, "realism": False, "hard": False, "pretrain": False}
+    off = {"filter": False, "realism": False, "hard": False, "screen": False, "pretrain": False}
     assert parse_arm("real+syn+aug") == {"real": True, "syn": True, "aug": True, **off}
     assert parse_arm("syn") == {"real": False, "syn": True, "aug": False, **off}
     assert parse_arm("real+syn+aug+hard")["hard"]
     assert parse_arm("real+syn+aug+filter")["filter"]
     assert parse_arm("real+syn+aug+realism")["realism"]
     assert parse_arm("real+syn+aug+realism+pretrain")["pretrain"]
+    assert parse_arm("real+syn+aug+screen")["screen"]
     for bad in ("aug", "real+real", "real+gan", "real+aug+filter", "real+realism", "real+syn+filter+realism",
-                "real+hard", "real+syn+hard+filter", "real+aug+pretrain", "syn+aug+pretrain"):  # fmt: skip
+                "real+hard", "real+syn+hard+filter", "real+aug+pretrain", "syn+aug+pretrain", "real+aug+screen",
+                "real+syn+screen+filter"):  # fmt: skip
         with pytest.raises(ValueError, match="parse_arm"):
             parse_arm(bad)
 
@@ -35,6 +37,9 @@ def test_config_validation():
             EvaluationConfig(filter_keep_fraction=bad)
     with pytest.raises(ValueError, match="realism_k"):
         EvaluationConfig(realism_k=0)
+    for bad in (0.0, 100.0):
+        with pytest.raises(ValueError, match="EvaluationConfig: near_copy_percentile must be in"):
+            EvaluationConfig(near_copy_percentile=bad)
     with pytest.raises(ValueError, match="pretrain_steps"):
         EvaluationConfig(pretrain_steps=0)
     with pytest.raises(ValueError, match="finetune_steps"):
@@ -160,6 +165,42 @@ def test_memorization_after_the_generator_autoencoder_round_trip(tmp_path, tiny_
         "| autoencoder | skipped: the generator checkpoint holds no autoencoder"
         in (tmp_path / "none" / "report.md").read_text()
     )
+
+
+def test_screen_arm_drops_near_copies_before_the_draw(tmp_path, tiny_diffusion_checkpoint):
+    from monai_medienet.data import dataset_fingerprints
+
+    splits, syn = _random_splits()
+    gen_train = splits["train"][:10]
+    syn = syn[:20] + [dict(it) for it in gen_train[:4]]  # four copies of generator training images
+    ckpt = torch.load(tiny_diffusion_checkpoint(image_size=16), weights_only=True)
+    ckpt.update(train_fingerprints=dataset_fingerprints(gen_train), classes=["0", "1"])
+    # an untrained autoencoder maps many images close together, so the screen drops fresh images too: draw few
+    kw = _fast(arms=["real+syn+aug", "real+syn+aug+screen"], gradcam_images=0, fidelity=False, synthetic_ratio=0.2)
+    res = run_evaluation(splits, syn, output_dir=tmp_path, generator_checkpoint=ckpt, **kw)
+    screen = res["synthetic_filter"]["screen"]
+    kept = res["artifacts"]["synthetic_filter"]["screen"]["kept"]
+    assert screen["criterion"] == "near_copy" and screen["space"] == "AutoencoderRoundTrip"
+    assert not set(range(20, 24)) & set(kept.tolist())  # every copy dropped (round trips within 1e-3)
+    assert screen["n_dropped"] == len(syn) - len(kept) >= 4
+    assert sum(screen["n_kept_per_class"]) == len(kept) and screen["n_pool_per_class"] == [12, 12]
+    run = res["arms"]["real+syn+aug+screen"]["runs"][0]
+    assert run["n_train_synthetic"] == 2  # 0.2 x the 10 real images, class balanced, from the screened pool
+    assert (
+        "| screen | distance to the nearest generator-training image, the generator's autoencoder round trip"
+        in (tmp_path / "report.md").read_text()
+    )
+    # without an autoencoder in the checkpoint the screen measures pixels (and says why)
+    bare = {"train_fingerprints": ckpt["train_fingerprints"], "classes": ["0", "1"]}
+    pix = run_evaluation(splits, syn, generator_checkpoint=bare, **{**kw, "arms": ["real+syn+aug+screen"]})
+    assert pix["synthetic_filter"]["screen"]["space"] == "pixel"
+    assert "pixels (the generator checkpoint holds no autoencoder" in pix["synthetic_filter"]["screen"]["score"]
+    assert not set(range(20, 24)) & set(pix["artifacts"]["synthetic_filter"]["screen"]["kept"].tolist())
+    # a pool of copies only: the screen leaves a class empty, the arm cannot draw from it
+    with pytest.raises(ValueError, match="the near-copy screen dropped every synthetic image of"):
+        run_evaluation(
+            splits, [dict(it) for it in gen_train], generator_checkpoint=ckpt, **{**kw, "arms": ["real+syn+aug+screen"]}
+        )
 
 
 def test_leaking_generator_refused():
