@@ -455,7 +455,7 @@ def _generator_round_trip(
 
 def _near_copy_screen(
     cfg: EvaluationConfig,
-    generators: Sequence[str | Path | Mapping[str, Any]],
+    gen_round_trip: tuple[torch.nn.Module | None, str],
     device: torch.device,
     x_sy: torch.Tensor,
     y_sy: np.ndarray,
@@ -467,9 +467,9 @@ def _near_copy_screen(
 
     The threshold comes from the validation split (held-out images from the generator's training distribution; the
     test split stays untouched), the distances are measured after the generator's autoencoder round trip when
-    :func:`_generator_round_trip` gives one, else in pixels.
+    :func:`_generator_round_trip` gave one (``gen_round_trip``), else in pixels.
     """
-    round_trip, reason = _generator_round_trip(generators, device)
+    round_trip, reason = gen_round_trip
     screen = NearCopyFilter(
         x_tr, x_va, percentile=cfg.near_copy_percentile, feature_extractor=round_trip, batch_size=cfg.batch_size,
         device=device, exact_tol=ROUND_TRIP_EXACT_TOL if round_trip is not None else 1e-6, progress=cfg.progress,
@@ -500,7 +500,7 @@ def _near_copy_screen(
 
 def _round_trip_memorization(
     cfg: EvaluationConfig,
-    generators: Sequence[str | Path | Mapping[str, Any]],
+    gen_round_trip: tuple[torch.nn.Module | None, str],
     device: torch.device,
     x_sy: torch.Tensor,
     x_tr: torch.Tensor,
@@ -508,7 +508,7 @@ def _round_trip_memorization(
     x_te: torch.Tensor,
 ) -> dict[str, Any]:
     """The memorisation check (and data-copying test) after the generator's autoencoder round trip of every image."""
-    round_trip, reason = _generator_round_trip(generators, device)
+    round_trip, reason = gen_round_trip
     if round_trip is None:
         return {"skipped": reason}
     desc = "memorisation: autoencoder round trip of"
@@ -724,13 +724,15 @@ def run_evaluation(
     filtered_items: dict[str, list[dict]] = {}
     filter_net: torch.nn.Module | None = None
     filter_desc = ""
+    gen_round_trip: tuple[torch.nn.Module | None, str] | None = None  # loaded once, by the first user
     for arm in cfg.arms:
         spec = parse_arm(arm)
         token = next((t for t in FILTER_TOKENS if spec[t]), None)
         if token == "screen" and token not in filtered_items:
-            kept, scores, summary = _near_copy_screen(cfg, generators, device, x_sy, y_sy, x_tr, x_va, num_classes)
+            gen_round_trip = gen_round_trip or _generator_round_trip(generators, device)
+            kept, scores, summary = _near_copy_screen(cfg, gen_round_trip, device, x_sy, y_sy, x_tr, x_va, num_classes)
             empty = [class_names[c] for c in range(num_classes) if not np.any(y_sy[kept] == c)]
-            if spec["syn"] and empty:
+            if empty:
                 raise ValueError(
                     f"run_evaluation: arm {arm!r}: the near-copy screen dropped every synthetic image of {empty}."
                 )
@@ -917,7 +919,8 @@ def run_evaluation(
             memo["feature"]["data_copying"] = _data_copying(f_sy, f_tr, f_va)
             memo["feature"]["extractor"] = f"penultimate layer of {feat_desc}"
         if cfg.memorization_autoencoder:
-            memo["autoencoder"] = _round_trip_memorization(cfg, generators, device, x_sy, x_tr, x_va, x_te)
+            gen_round_trip = gen_round_trip or _generator_round_trip(generators, device)
+            memo["autoencoder"] = _round_trip_memorization(cfg, gen_round_trip, device, x_sy, x_tr, x_va, x_te)
         flagged = sorted(
             set().union(*(memo.get(sp, {}).get("flagged_indices", []) for sp in ("pixel", "feature", "autoencoder")))
         )
