@@ -419,22 +419,25 @@ def paired_bootstrap_difference(
 def generator_pooled_difference(
     labels: np.ndarray,
     probs_per_generator: Sequence[Sequence[np.ndarray]],
-    probs_b: Sequence[np.ndarray],
+    probs_b: Sequence[np.ndarray] | Sequence[Sequence[np.ndarray]],
     n_boot: int = 1000,
     confidence: float = 0.95,
     seed: int = 0,
     indices: np.ndarray | None = None,
 ) -> dict[str, dict]:
-    """Mean paired difference ``A_g - B`` over several generators ``g`` against one baseline arm ``B``.
+    """Mean paired difference ``A_g - B_g`` over several generators ``g``.
 
     ``A_g`` is the same arm (e.g. ``real+syn+aug``) with the pool of generator ``g``; all generators were trained
-    alike on the same real images and all arms ran with the same classifier seeds, paired by position with ``B``'s.
-    The difference is ``mean_g mean_s [metric(A_g, s) - metric(B, s)]`` on the same test images.
+    alike on the same real images and all arms ran with the same classifier seeds, paired by position. ``B_g`` is
+    one baseline arm shared by all generators (e.g. ``real+aug``) or each generator's own (e.g. its unscreened pool
+    against ``A_g``, its screened one). The difference is ``mean_g mean_s [metric(A_g, s) - metric(B_g, s)]`` on the
+    same test images.
 
     Args:
         labels: ``(N,)`` test labels.
         probs_per_generator: for each of ``G`` generators, per-seed ``(N, K)`` probabilities of its arm.
-        probs_b: per-seed ``(N, K)`` probabilities of the baseline arm (as many seeds as every generator's arm).
+        probs_b: the baseline: per-seed ``(N, K)`` probabilities of one arm shared by all generators, or one such
+            per-seed list per generator (``G`` lists; told apart by nesting). Every arm has the same number of seeds.
         n_boot: resamples (ignored when ``indices`` is given).
         confidence: interval level.
         seed: bootstrap RNG seed.
@@ -448,34 +451,45 @@ def generator_pooled_difference(
         resample and ``ci_*`` is :func:`paired_bootstrap_difference`'s two-level interval in distribution.
 
     Raises:
-        ValueError: no generator, or a generator whose arm has a different number of seeds than the baseline.
+        ValueError: no generator, a number of per-generator baselines other than ``G``, or arms with different
+            numbers of seeds.
     """
     if len(probs_per_generator) == 0:
         raise ValueError("generator_pooled_difference: need the predictions of at least one generator.")
-    labels = _check(labels, probs_b, "generator_pooled_difference")
-    for g, probs in enumerate(probs_per_generator):
+    own = len(probs_b) > 0 and np.ndim(probs_b[0]) == 3  # one per-seed list per generator
+    baselines = list(probs_b) if own else [probs_b] * len(probs_per_generator)
+    if len(baselines) != len(probs_per_generator):
+        raise ValueError(
+            f"generator_pooled_difference: {len(baselines)} baselines given for {len(probs_per_generator)} generators."
+        )
+    labels = _check(labels, baselines[0], "generator_pooled_difference")
+    for g, (probs, base) in enumerate(zip(probs_per_generator, baselines)):
         _check(labels, probs, "generator_pooled_difference")
-        if len(probs) != len(probs_b):
+        _check(labels, base, "generator_pooled_difference")
+        if len(probs) != len(base):
             raise ValueError(
                 f"generator_pooled_difference: seeds must pair, generator {g} has {len(probs)} prediction sets and "
-                f"the baseline {len(probs_b)}."
+                f"its baseline {len(base)}."
             )
     idx = bootstrap_indices(len(labels), n_boot, seed, labels) if indices is None else indices
-    sb = _metric_samples(labels, probs_b, idx)
-    per_seed = np.stack([_metric_samples(labels, p, idx) - sb for p in probs_per_generator])  # (G, B, S, M)
+    shared = None if own else _metric_samples(labels, baselines[0], idx)
+    per_seed = np.stack(
+        [
+            _metric_samples(labels, p, idx) - (shared if shared is not None else _metric_samples(labels, b, idx))
+            for p, b in zip(probs_per_generator, baselines)
+        ]
+    )  # (G, B, S, M)
     n_gen, n_res, n_seeds = per_seed.shape[:3]
     images_only = per_seed.mean(axis=(0, 2))  # (B, M)
     rng = np.random.default_rng([seed, 2])
     gen_idx = rng.integers(0, n_gen, size=(n_res, n_gen))
     seed_idx = rng.integers(0, n_seeds, size=(n_res, n_gen, n_seeds))
     three_level = per_seed[gen_idx[:, :, None], np.arange(n_res)[:, None, None], seed_idx].mean(axis=(1, 2))  # (B, M)
-    mb = [classification_metrics(labels, p) for p in probs_b]
+    mb = [[classification_metrics(labels, p) for p in base] for base in baselines]
+    ma = [[classification_metrics(labels, p) for p in probs] for probs in probs_per_generator]
     out = {}
     for m, name in enumerate(METRIC_NAMES):
-        gen_deltas = [
-            float(np.mean([classification_metrics(labels, pa)[name] - b[name] for pa, b in zip(probs, mb)]))
-            for probs in probs_per_generator
-        ]
+        gen_deltas = [float(np.mean([a[name] - b[name] for a, b in zip(pa, pb)])) for pa, pb in zip(ma, mb)]
         lo, hi = _interval(three_level[:, m], confidence)
         lo_i, hi_i = _interval(images_only[:, m], confidence)
         out[name] = {

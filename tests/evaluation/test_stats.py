@@ -227,8 +227,18 @@ def test_generator_pooled_difference_with_one_generator_is_the_paired_difference
             assert pooled[m]["ci_low"] <= pooled[m]["delta"] <= pooled[m]["ci_high"]
     with pytest.raises(ValueError, match="at least one generator"):
         generator_pooled_difference(y, [], b, indices=idx)
-    with pytest.raises(ValueError, match="generator 1 has 3 prediction sets and the baseline 4"):
+    with pytest.raises(ValueError, match="generator 1 has 3 prediction sets and its baseline 4"):
         generator_pooled_difference(y, [a, a[:3]], b, indices=idx)
+    # each generator against its own baseline (e.g. screened vs unscreened pool): the mean of the paired differences
+    c = [_probs(y, 0.5, rng) for _ in range(4)]
+    own = generator_pooled_difference(y, [a, b], [b, c], indices=idx)["auroc"]
+    expected = [paired_bootstrap_difference(y, a, b, indices=idx), paired_bootstrap_difference(y, b, c, indices=idx)]
+    assert own["generator_deltas"] == pytest.approx([e["auroc"]["delta"] for e in expected])
+    assert own["delta"] == pytest.approx(np.mean(own["generator_deltas"]))
+    mean_fixed = np.mean([[e["auroc"]["ci_low"], e["auroc"]["ci_high"]] for e in expected], axis=0)
+    assert own["ci_low_images"] <= mean_fixed[1] and own["ci_high_images"] >= mean_fixed[0]
+    with pytest.raises(ValueError, match="1 baselines given for 2 generators"):
+        generator_pooled_difference(y, [a, b], [b], indices=idx)
 
 
 def test_generator_pooled_interval_covers_the_generator_to_generator_spread():
