@@ -15,7 +15,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from monai_medienet.evaluation import merge_evaluations
+import numpy as np
+
+from monai_medienet.evaluation import generator_pooled_difference, merge_evaluations
+from monai_medienet.evaluation.protocol import BOOTSTRAP_SEED
+from monai_medienet.evaluation.stats import bootstrap_indices
 
 ROOT = Path("outputs")
 REAL = [ROOT / f"medienet_chest_xray_k50_real/evaluation_s18_{a}" for a in ("real", "real+aug")]
@@ -26,6 +30,10 @@ GENS = {
 }
 SCREENED = ("g1rt", ROOT / "medienet_chest_xray_k50_g1/evaluation_s19_screened_roundtrip")
 RANDOM = ("g1rand", ROOT / "medienet_chest_xray_k50_g1/evaluation_s19_random_subset")  # item 5's control
+SCREENED_MORE = {  # items 6 and 7: the same screen on g2's and g3's pools
+    "g2rt": ROOT / "medienet_chest_xray_k50_g2/evaluation_s19_screened_autoencoder",
+    "g3rt": ROOT / "medienet_chest_xray_k50_g3/evaluation_s19_screened_autoencoder",
+}
 ARM = "real+syn+aug"
 
 
@@ -36,12 +44,16 @@ def done(folder: Path) -> bool:
 def main() -> None:
     gens = {g: f for g, f in GENS.items() if done(f)}
     runs = [*REAL, *gens.items()] + [r for r in (SCREENED, RANDOM) if done(r[1])]
+    runs += [(t, f) for t, f in SCREENED_MORE.items() if done(f) and t[:2] in gens]
     arms = [f"{ARM}@{g}" for g in gens]
     deltas = [[a, b] for a in arms for b in ("real", "real+aug")]
     primary = None
     if done(SCREENED[1]):
         primary = [f"{ARM}@g1rt", f"{ARM}@g1"]
         deltas += [[f"{ARM}@g1rt", "real+aug"], [f"{ARM}@g1rt", "real"]]
+    for t, f in SCREENED_MORE.items():
+        if done(f) and t[:2] in gens:
+            deltas += [[f"{ARM}@{t}", f"{ARM}@{t[:2]}"], [f"{ARM}@{t}", "real+aug"], [f"{ARM}@{t}", "real"]]
     if done(RANDOM[1]):
         deltas += [[f"{ARM}@g1rt", f"{ARM}@g1rand"], [f"{ARM}@g1rand", f"{ARM}@g1"], [f"{ARM}@g1rand", "real+aug"]]
     res = merge_evaluations(
@@ -104,6 +116,27 @@ def main() -> None:
             f"[{d['ci_low_seeds']:+.4f}, {d['ci_high_seeds']:+.4f}]; prediction (|Δ| < 0.01, interval including "
             f"zero) {'held' if held else 'failed'}."
         )
+    screened = [g for g in gens if f"{ARM}@{g}rt" in res["arms"]]
+    for g in screened[1:]:
+        d = res["deltas"][f"{ARM}@{g}rt - {ARM}@{g}"]["auroc"]
+        print(
+            f"\nItem {6 if g == 'g2' else 7}, declared primary (screened - unscreened pool of {g}): {d['delta']:+.4f}, "
+            f"seeds resampled [{d['ci_low_seeds']:+.4f}, {d['ci_high_seeds']:+.4f}]."
+        )
+    if len(screened) > 1:
+        probs, labels = res["artifacts"]["probs"], res["artifacts"]["test_labels"]
+        idx = bootstrap_indices(len(labels), 4000, seed=BOOTSTRAP_SEED, strata=labels)
+        pooled = generator_pooled_difference(
+            labels, [probs[f"{ARM}@{g}rt"] for g in screened], [probs[f"{ARM}@{g}"] for g in screened], indices=idx
+        )["auroc"]
+        per = ", ".join(f"{g} {x:+.4f}" for g, x in zip(screened, pooled["generator_deltas"]))
+        print(
+            f"\nItem 7, screened - unscreened pooled over {len(screened)} generators ({per}): {pooled['delta']:+.4f}, "
+            f"three-level interval [{pooled['ci_low']:+.4f}, {pooled['ci_high']:+.4f}], images only "
+            f"[{pooled['ci_low_images']:+.4f}, {pooled['ci_high_images']:+.4f}]; prediction (>= 0, interval "
+            f"including zero) {'held' if pooled['delta'] >= 0 and pooled['ci_low'] <= 0 else 'failed'}."
+        )
+        assert np.isfinite(pooled["delta"])
     control = res["deltas"].get(f"{ARM}@g1rt - {ARM}@g1rand")
     if control:
         d = control["auroc"]
