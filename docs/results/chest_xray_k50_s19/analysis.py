@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from monai_medienet.evaluation import generator_pooled_difference, merge_evaluations
 from monai_medienet.evaluation.protocol import BOOTSTRAP_SEED
 from monai_medienet.evaluation.stats import bootstrap_indices
