@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import torch
 
 from .generation import center_crop
 
@@ -33,6 +34,8 @@ def plot_nearest_pairs(
     path: str | os.PathLike,
     n: int = 8,
     title: str = "",
+    compared: Callable[[np.ndarray], np.ndarray] | None = None,
+    compared_label: str = "training,\nas compared",
 ) -> Path:
     """Picture of the ``n`` closest (image, nearest training image) pairs, closest first; flagged ones marked.
 
@@ -45,6 +48,9 @@ def plot_nearest_pairs(
         path: PNG file to write.
         n: number of pairs shown.
         title: figure title.
+        compared: maps ``(B, C, H, W)`` training images to the images the screen actually compared (e.g.
+            :meth:`~monai_medienet.metrics.AutoencoderRoundTrip.reconstruct`); shown as a third row.
+        compared_label: that row's label.
 
     Returns:
         ``path``.
@@ -58,21 +64,41 @@ def plot_nearest_pairs(
 
     train_images = np.asarray(train_images)
     order = np.argsort(distance)[: max(1, min(n, len(distance)))]
-    fig, axes = plt.subplots(2, len(order), figsize=(1.5 * len(order) + 0.5, 3.7), squeeze=False)
+    shown = train_images[nearest[order]]
+    rows = [images[order], shown] + ([np.asarray(compared(shown))] if compared is not None else [])
+    size = (1.5 * len(order) + 0.5, 1.8 * len(rows) + 0.1)
+    fig, axes = plt.subplots(len(rows), len(order), figsize=size, squeeze=False)
     for j, i in enumerate(order):
-        for row, img in ((0, images[i]), (1, train_images[nearest[i]])):
-            show(axes[row, j], np.asarray(img, dtype=np.float32))
+        for row, imgs in enumerate(rows):
+            show(axes[row, j], np.asarray(imgs[j], dtype=np.float32))
         axes[0, j].set_title(
             f"#{i}{' DROP' if flagged[i] else ''}\nd={distance[i]:.3g}", fontsize=7, color="red" if flagged[i] else "k"
         )
         axes[1, j].set_xlabel(f"train #{nearest[i]}", fontsize=7)
     axes[0, 0].set_ylabel("screened", fontsize=8)
     axes[1, 0].set_ylabel("nearest\ntraining", fontsize=8)
+    if compared is not None:
+        axes[2, 0].set_ylabel(compared_label, fontsize=8)
     fig.suptitle(title, fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=130)
     plt.close(fig)
     return Path(path)
+
+
+def _compared_images(screen: NearCopyFilter) -> Callable[[np.ndarray], np.ndarray] | None:
+    """The screen's view of images, for pictures: the autoencoder round trip when that is its space, else ``None``."""
+    from monai_medienet.metrics import AutoencoderRoundTrip
+
+    extractor = screen.feature_extractor
+    if not isinstance(extractor, AutoencoderRoundTrip):
+        return None
+    device = screen.device
+
+    def compared(images: np.ndarray) -> np.ndarray:
+        return extractor.reconstruct(torch.as_tensor(images, device=device)).cpu().numpy()
+
+    return compared
 
 
 def screen_synthetic(
@@ -177,6 +203,8 @@ def screen_synthetic(
             out_csv.parent / "near_copies.png",
             title=f"{len(dropped)}/{len(records)} dropped; distance in {summary['space']} space, threshold "
             f"{near_copy_filter.threshold:.3g} ({near_copy_filter.percentile:g}th pct of held-out -> train)",
+            compared=_compared_images(near_copy_filter),
+            compared_label="training after\nround trip",
         )
     )
     print(

@@ -60,9 +60,18 @@ class AutoencoderRoundTrip(torch.nn.Module):
     def train(self, mode: bool = True) -> AutoencoderRoundTrip:  # noqa: D102 - always inference
         return super().train(False)
 
-    @torch.no_grad()
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Reconstruct ``(B, C, H, W)`` images; returns ``(B, C * H * W)`` (or ``(B, C, H, W)``, ``flatten=False``).
+
+        Raises:
+            ValueError: see :meth:`reconstruct`.
+        """
+        recon = self.reconstruct(images)
+        return recon.flatten(1) if self.flatten else recon
+
+    @torch.no_grad()
+    def reconstruct(self, images: torch.Tensor) -> torch.Tensor:
+        """``(B, C, H, W)`` -> their ``(B, C, H, W)`` float32 reconstructions (clamped): what the screen compares.
 
         Raises:
             ValueError: when the reconstruction's shape differs from the input's (e.g. ``H`` or ``W`` not a multiple
@@ -80,5 +89,4 @@ class AutoencoderRoundTrip(torch.nn.Module):
             )
         if self.clamp is not None:
             recon = recon.clamp(*self.clamp)
-        recon = recon.float()
-        return recon.flatten(1) if self.flatten else recon
+        return recon.float()
