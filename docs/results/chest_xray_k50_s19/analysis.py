@@ -54,12 +54,14 @@ def main() -> None:
             deltas += [[f"{ARM}@{t}", f"{ARM}@{t[:2]}"], [f"{ARM}@{t}", "real+aug"], [f"{ARM}@{t}", "real"]]
     if done(RANDOM[1]):
         deltas += [[f"{ARM}@g1rt", f"{ARM}@g1rand"], [f"{ARM}@g1rand", f"{ARM}@g1"], [f"{ARM}@g1rand", "real+aug"]]
+    screened_arms = [f"{ARM}@{r[0]}" for r in runs if isinstance(r, tuple) and r[0].endswith("rt")]  # exploratory
     res = merge_evaluations(
         runs,
         ROOT / "s19_merged",
         deltas=deltas,
         primary=primary,
-        generator_pools=[["real+aug", *arms], ["real", *arms]],
+        generator_pools=[["real+aug", *arms], ["real", *arms]]
+        + ([[b, *screened_arms] for b in ("real+aug", "real")] if len(screened_arms) > 1 else []),
         n_boot=4000,
     )
     missing = [g for g in GENS if g not in gens]
