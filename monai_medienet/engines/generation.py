@@ -278,12 +278,7 @@ def build_near_copy_filter(
             or an unknown ``space``; ``space="autoencoder"`` without ``autoencoder``.
     """
     from monai_medienet.data import materialise
-    from monai_medienet.metrics import (
-        ROUND_TRIP_EXACT_TOL,
-        AutoencoderRoundTrip,
-        InceptionFeatureExtractor,
-        NearCopyFilter,
-    )
+    from monai_medienet.metrics import AutoencoderRoundTrip, InceptionFeatureExtractor, NearCopyFilter
 
     from .diffusion import load_autoencoder
 
@@ -307,10 +302,7 @@ def build_near_copy_filter(
     heldout = materialise(heldout_items, transform, "near-copy screen: held-out", progress)[0]
     if crop_size is not None:
         train, heldout = center_crop(train, crop_size), center_crop(heldout, crop_size)
-    exact_tol = ROUND_TRIP_EXACT_TOL if isinstance(extractor, AutoencoderRoundTrip) else 1e-6
-    return NearCopyFilter(
-        train, heldout, percentile=percentile, feature_extractor=extractor, device=device, exact_tol=exact_tol
-    )
+    return NearCopyFilter(train, heldout, percentile=percentile, feature_extractor=extractor, device=device)
 
 
 def iter_generated_batches(

@@ -41,7 +41,6 @@ from monai.data import Dataset
 
 from monai_medienet.data.materialise import materialise
 from monai_medienet.metrics import (
-    ROUND_TRIP_EXACT_TOL,
     ClassifierFeatureExtractor,
     NearCopyFilter,
     data_copying_test,
@@ -472,7 +471,7 @@ def _near_copy_screen(
     round_trip, reason = gen_round_trip
     screen = NearCopyFilter(
         x_tr, x_va, percentile=cfg.near_copy_percentile, feature_extractor=round_trip, batch_size=cfg.batch_size,
-        device=device, exact_tol=ROUND_TRIP_EXACT_TOL if round_trip is not None else 1e-6, progress=cfg.progress,
+        device=device, progress=cfg.progress,
     )  # fmt: skip
     scores, _ = screen.nearest(x_sy)
     near = screen.is_near_copy(scores)
@@ -517,7 +516,7 @@ def _round_trip_memorization(
         for x, name in ((x_tr, "real train"), (x_va, "real val"), (x_te, "real test"), (x_sy, "synthetic"))
     )
     res = memorization_check(
-        r_sy, r_tr, r_te, cfg.memorization_percentile, space="autoencoder", exact_tol=ROUND_TRIP_EXACT_TOL
+        r_sy, r_tr, r_te, cfg.memorization_percentile, space="autoencoder", exact_tol=round_trip.exact_tol
     )
     out = res.summary()
     out["data_copying"] = _data_copying(r_sy, r_tr, r_va)

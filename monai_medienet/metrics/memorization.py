@@ -64,7 +64,8 @@ class NearCopyFilter:
         heldout: ``(Nh, ...)`` real images it never saw, same space (e.g. the validation split when screening
             before the test split is touched).
         percentile: percentile in ``(0, 100)`` of the held-out->train nearest distances used as the threshold.
-        exact_tol: distance at or below which an image counts as an exact copy (always a near-copy).
+        exact_tol: distance at or below which an image counts as an exact copy (always a near-copy); ``None``: the
+            extractor's ``exact_tol`` attribute when it has one (e.g. :class:`AutoencoderRoundTrip`), else 1e-6.
         feature_extractor: module mapping ``(B, C, H, W)`` images to ``(B, D)`` features; ``None``: pixel space.
         batch_size: images per extractor batch.
         device: device the extractor runs on.
@@ -85,7 +86,7 @@ class NearCopyFilter:
         train: np.ndarray | torch.Tensor,
         heldout: np.ndarray | torch.Tensor,
         percentile: float = 5.0,
-        exact_tol: float = 1e-6,
+        exact_tol: float | None = None,
         feature_extractor: torch.nn.Module | None = None,
         batch_size: int = 64,
         device: str | torch.device = "cpu",
@@ -93,6 +94,8 @@ class NearCopyFilter:
     ) -> None:
         if not 0.0 < float(percentile) < 100.0:
             raise ValueError(f"NearCopyFilter: percentile must be in (0, 100), got {percentile}.")
+        if exact_tol is None:
+            exact_tol = getattr(feature_extractor, "exact_tol", 1e-6)
         if float(exact_tol) < 0:
             raise ValueError(f"NearCopyFilter: exact_tol must be >= 0, got {exact_tol}.")
         if int(batch_size) < 1:

@@ -41,6 +41,9 @@ class AutoencoderRoundTrip(torch.nn.Module):
         >>> screen = NearCopyFilter(train_images, val_images, feature_extractor=AutoencoderRoundTrip(ae))
     """
 
+    #: what :class:`~monai_medienet.metrics.NearCopyFilter` counts as an exact copy in this space
+    exact_tol = ROUND_TRIP_EXACT_TOL
+
     def __init__(
         self, autoencoder: torch.nn.Module, clamp: Sequence[float] | None = (0.0, 1.0), flatten: bool = True
     ) -> None:
