@@ -394,8 +394,11 @@ def test_resume_diffusion_matches_uninterrupted(pneumoniamnist_npz, tmp_path):
     )
 
 
-def _torchrun_two_processes(rid: str, files: list[str], out: Path, port: int) -> str:
-    """``torchrun --nproc_per_node=2`` (gloo on CPU) of one bundle run id, one thread per rank; returns stdout."""
+def _torchrun_two_processes(rid: str, files: list[str], out: Path, port: int, extra: tuple[str, ...] = ()) -> str:
+    """``torchrun --nproc_per_node=2`` (gloo on CPU) of one bundle run id, one thread per rank; returns stdout.
+
+    ``extra``: further command-line overrides, e.g. ``("--ae_adversarial", "True")``.
+    """
     import os
     import subprocess
     import sys
@@ -403,7 +406,7 @@ def _torchrun_two_processes(rid: str, files: list[str], out: Path, port: int) ->
     cmd = [
         sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={port}",
         "-m", "monai.bundle", "run", rid, "--config_file", repr(files),
-        "--output_dir", str(out), "--num_threads", "1",
+        "--output_dir", str(out), "--num_threads", "1", *extra,
     ]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
@@ -426,6 +429,23 @@ def test_ddp_two_process_gloo(pneumoniamnist_npz, tmp_path):
     assert stdout.count("diffusion stage finished") == 1  # summary on rank 0 only
     for stage in ("[autoencoder]", "[diffusion]"):  # start-of-run settings line, rank 0 only
         assert stdout.count(stage) == 1 and "world_size=2 backend=gloo" in stdout
+
+
+@pytest.mark.slow
+def test_ddp_adversarial_autoencoder_two_process_gloo(pneumoniamnist_npz, tmp_path):
+    """The adversarial autoencoder under torchrun (gloo): DDP-wrapped PatchDiscriminator, stepped, saved unwrapped."""
+    bundle = "medienet_pneumoniamnist"
+    files = configs(bundle, "common.yaml", "train.yaml", "smoke.yaml", "multi_gpu_train.yaml")
+    out = tmp_path / "ddp_adv"
+    extra = ("--ae_adversarial", "True", "--ae_adversarial_warmup", "1", "--ae_epochs", "2")
+    stdout = _torchrun_two_processes("train_autoencoder", files, out, 29521, extra)
+    assert stdout.count("[autoencoder]") == 1 and "world_size=2 backend=gloo" in stdout
+    ck = torch.load(out / "checkpoints" / "autoencoder.pt", weights_only=True)
+    # 32 images, batch 8 per rank, 2 ranks -> 2 iterations per epoch, 2 epochs; the game starts at iteration 2
+    assert ck["engine"]["iteration"] == 4
+    assert set(ck["state"]) == {"autoencoder", "optimizer", "discriminator", "d_optimizer"}
+    assert ck["state"]["d_optimizer"]["state"], "the discriminator was never stepped"
+    assert not any(k.startswith("module.") for k in ck["state"]["discriminator"])
 
 
 @pytest.mark.slow

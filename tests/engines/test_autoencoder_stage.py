@@ -131,6 +131,51 @@ def test_discriminator_handler_warmup():
         DiscriminatorStepHandler(disc, d_opt, loss, warmup_iterations=-1)
 
 
+def _ddp_adversarial_worker(rank: int, world: int, init_file: str, wrap: bool, result_file: str) -> None:
+    """One gloo rank: the adversarial autoencoder stage on rank-specific data; rank 0 writes the discriminators'
+    largest parameter difference across ranks."""
+    import torch.distributed as dist
+    from torch.nn.parallel import DistributedDataParallel as DDP
+
+    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
+    torch.set_num_threads(1)
+    torch.manual_seed(0)  # identical initial networks on every rank
+    net = build_autoencoder(AE_CFG)
+    disc_def = PatchDiscriminator(spatial_dims=2, num_layers_d=1, channels=8, in_channels=1, out_channels=1)
+    disc = DDP(disc_def) if wrap else disc_def  # as the bundles' multi_gpu_train.yaml
+    loss = AutoencoderKLLoss(discriminator=disc, adversarial_weight=0.5)
+    handler = DiscriminatorStepHandler(disc, torch.optim.Adam(disc_def.parameters(), 1e-2), loss, warmup_iterations=1)
+    g = torch.Generator().manual_seed(100 + rank)  # each rank sees its own shard
+    loader = [{"image": torch.rand(4, 1, 8, 8, generator=g)} for _ in range(3)]
+    SupervisedTrainer(
+        "cpu", max_epochs=1, train_data_loader=loader, network=DDP(net),
+        optimizer=torch.optim.Adam(net.parameters(), 1e-3), loss_function=loss,
+        prepare_batch=AutoencoderPrepareBatch(), decollate=False, train_handlers=[handler],
+    ).run()  # fmt: skip
+    flat = torch.cat([p.detach().reshape(-1) for p in disc_def.parameters()])
+    gathered = [torch.empty_like(flat) for _ in range(world)]
+    dist.all_gather(gathered, flat)
+    if rank == 0:
+        torch.save({"max_diff": float((gathered[0] - gathered[1]).abs().max())}, result_file)
+    dist.destroy_process_group()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("wrap", [True, False])
+def test_discriminator_handler_under_ddp(tmp_path, wrap):
+    """Two gloo ranks on different data: a DDP-wrapped discriminator (generator term + two discriminator forwards per
+    step) stays identical across ranks; an unwrapped one drifts apart (the control)."""
+    import torch.multiprocessing as mp
+
+    result = tmp_path / "result.pt"
+    mp.spawn(_ddp_adversarial_worker, args=(2, str(tmp_path / "init"), wrap, str(result)), nprocs=2, join=True)
+    max_diff = torch.load(result, weights_only=True)["max_diff"]
+    if wrap:
+        assert max_diff == 0.0
+    else:
+        assert max_diff > 1e-4
+
+
 def test_mixed_precision_policy():
     assert MixedPrecision("fp32", "cpu").wrap().__class__.__name__ == "SimpleInferer"
     expected = "bf16" if cpu_has_native_bf16() else "fp32"
