@@ -45,7 +45,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         nargs="+",
         action="append",
         metavar="ARM",
-        help="BASELINE ARM_1 ... ARM_G: mean difference over generators (one arm each) with a three-level bootstrap",
+        help="BASELINE ARM_1 ... ARM_G: mean difference over generators (one arm each) with a three-level bootstrap; "
+        "BASELINE_1,...,BASELINE_G (comma-separated): each generator's own baseline",
     )
     args = parser.parse_args(argv)
     runs = [tuple(r.split("=", 1)) if "=" in r else ("", r) for r in args.runs]

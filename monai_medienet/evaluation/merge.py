@@ -17,7 +17,10 @@ Command line::
 by side; untagged arm names must be unique across runs unless their predictions are identical (a repeated baseline).
 ``--generator_pool BASELINE ARM...`` adds the mean difference of the arms (one per generator, trained alike on the
 same images) against the baseline, with the three-level bootstrap of
-:func:`~monai_medienet.evaluation.generator_pooled_difference`.
+:func:`~monai_medienet.evaluation.generator_pooled_difference`. A comma-separated baseline gives each generator its
+own (in order), e.g. a screened pool against the same generator's unscreened one::
+
+    --generator_pool "real+syn+aug@g1,real+syn+aug@g2" "real+syn+aug+screen@g1" "real+syn+aug+screen@g2"
 """
 
 from __future__ import annotations
@@ -139,7 +142,9 @@ def merge_evaluations(
         generator_pools: ``[baseline, arm_1, ..., arm_G]`` lists: the mean of the paired differences ``arm_g -
             baseline`` over ``G`` generators (each arm the same recipe with another generator's pool) with the
             three-level bootstrap of :func:`~monai_medienet.evaluation.generator_pooled_difference`, stored under
-            ``"generator_pooled_deltas"`` (key ``"mean(arm_1, ..., arm_G) - baseline"``).
+            ``"generator_pooled_deltas"`` (key ``"mean(arm_1, ..., arm_G) - baseline"``). The baseline may also be
+            one arm per generator (a list, or names joined by commas): ``arm_g - baseline_g``, key
+            ``"mean(arm_1, ..., arm_G) - mean(baseline_1, ..., baseline_G)"``.
 
     Returns:
         A results dict as :func:`~monai_medienet.evaluation.run_evaluation` returns (arms, deltas, settings of the
@@ -150,7 +155,8 @@ def merge_evaluations(
         ValueError: no runs, a folder without ``predictions.npz``, different test images / recipe, different seeds
             (or, with ``pool_seeds``, overlapping seeds or no arm common to all runs), a run without one of
             ``seeds``, an unknown arm in ``deltas``, ``primary`` or ``generator_pools``, a generator pool without a
-            baseline and at least one arm, or one arm name with different predictions in two runs.
+            baseline and at least one arm or with per-generator baselines that do not match its arms one to one, or
+            one arm name with different predictions in two runs.
     """
     if isinstance(runs, Mapping):
         items = [(str(t), r) for t, r in runs.items()]
@@ -260,11 +266,9 @@ def merge_evaluations(
     unknown = sorted({a for d in pairs for a in d} - set(arms))
     if unknown:
         raise ValueError(f"merge_evaluations: deltas name unknown arms {unknown}; have {sorted(arms)}.")
-    gen_pools = [[str(a) for a in g] for g in (generator_pools or [])]
-    for g in gen_pools:
-        if len(g) < 2:
-            raise ValueError(f"merge_evaluations: a generator pool is [baseline, arm, ...], got {g}.")
-        unknown = sorted(set(g) - set(arms))
+    gen_pools = [_generator_pool(g) for g in (generator_pools or [])]
+    for base, g_arms in gen_pools:
+        unknown = sorted((set(base) | set(g_arms)) - set(arms))
         if unknown:
             raise ValueError(f"merge_evaluations: generator pool names unknown arms {unknown}; have {sorted(arms)}.")
     idx = bootstrap_indices(len(labels), n_boot, seed=BOOTSTRAP_SEED, strata=labels)  # run_evaluation's resamples
@@ -276,17 +280,25 @@ def merge_evaluations(
     }
     multiplicity = adjust_for_multiplicity(merged_deltas, " - ".join(primary) if primary else None)
     pooled_deltas = {
-        f"mean({', '.join(g[1:])}) - {g[0]}": {
-            "baseline": g[0],
-            "arms": g[1:],
+        f"mean({', '.join(g_arms)}) - " + (base[0] if len(base) == 1 else f"mean({', '.join(base)})"): {
+            "baseline": base[0] if len(base) == 1 else base,
+            "arms": g_arms,
             "metrics": generator_pooled_difference(
-                labels, [probs[a] for a in g[1:]], probs[g[0]], confidence=confidence, indices=idx
+                labels,
+                [probs[a] for a in g_arms],
+                probs[base[0]] if len(base) == 1 else [probs[b] for b in base],
+                confidence=confidence,
+                indices=idx,
             ),
         }
-        for g in gen_pools
+        for base, g_arms in gen_pools
     }
     settings.update(
-        deltas=pairs, primary=primary, pool_seeds=bool(pool_seeds), selected_seeds=keep_seeds, generator_pools=gen_pools
+        deltas=pairs,
+        primary=primary,
+        pool_seeds=bool(pool_seeds),
+        selected_seeds=keep_seeds,
+        generator_pools=[[",".join(base), *g_arms] for base, g_arms in gen_pools],
     )
     results: dict[str, Any] = {
         "settings": settings,
@@ -305,6 +317,22 @@ def merge_evaluations(
     if output_dir is not None:
         results["files"] = write_report(results, output_dir)
     return results
+
+
+def _generator_pool(spec: Sequence[Any]) -> tuple[list[str], list[str]]:
+    """``[baseline, arm_1, ..., arm_G]`` -> (baselines: one shared or ``G``, arms); see ``generator_pools``."""
+    spec = list(spec)
+    if len(spec) < 2:
+        raise ValueError(f"merge_evaluations: a generator pool is [baseline, arm, ...], got {spec}.")
+    first = spec[0]
+    base = [str(b) for b in first] if not isinstance(first, str) else [b.strip() for b in first.split(",")]
+    g_arms = [str(a) for a in spec[1:]]
+    if len(base) != 1 and len(base) != len(g_arms):
+        raise ValueError(
+            f"merge_evaluations: a generator pool with per-generator baselines needs one per arm, got {len(base)} "
+            f"baselines {base} for {len(g_arms)} arms {g_arms}."
+        )
+    return base, g_arms
 
 
 if __name__ == "__main__":  # the documented command is ``python -m monai_medienet.evaluation merge ...``

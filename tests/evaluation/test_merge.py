@@ -238,3 +238,40 @@ def test_generator_pool_averages_the_paired_differences(runs, tmp_path):
         merge_evaluations([root / "base", ("v1", root / "syn")], generator_pools=[["real", "real+syn+aug@v9"]])
     with pytest.raises(ValueError, match=r"a generator pool is \[baseline, arm, ...\]"):
         merge_evaluations([root / "base", ("v1", root / "syn")], generator_pools=[["real"]])
+
+
+def test_generator_pool_with_per_generator_baselines(runs, tmp_path):
+    """A comma-separated baseline pairs each arm with its own (e.g. screened - unscreened pool, per generator)."""
+    root, _ = runs
+    res = main(
+        ["merge", str(root / "base"), f"v1={root / 'syn'}", f"v2={root / 'full'}", "--output_dir", str(tmp_path)]
+        + ["--generator_pool", "real,real+syn+aug@v1", "real+syn+aug@v1", "real+syn+aug@v2"]
+        + ["--delta", "real+syn+aug@v1", "real", "--delta", "real+syn+aug@v2", "real+syn+aug@v1"]
+    )
+    name = "mean(real+syn+aug@v1, real+syn+aug@v2) - mean(real, real+syn+aug@v1)"
+    pooled = res["generator_pooled_deltas"][name]
+    assert pooled["baseline"] == ["real", "real+syn+aug@v1"]
+    au = pooled["metrics"]["auroc"]
+    paired = [
+        res["deltas"][d]["auroc"]["delta"] for d in ("real+syn+aug@v1 - real", "real+syn+aug@v2 - real+syn+aug@v1")
+    ]
+    assert au["generator_deltas"] == pytest.approx(paired) and au["delta"] == pytest.approx(np.mean(paired))
+    # differs from the shared-baseline pool where the baselines differ (the test can fail)
+    shared = merge_evaluations(
+        [root / "base", ("v1", root / "syn"), ("v2", root / "full")],
+        generator_pools=[["real", "real+syn+aug@v1", "real+syn+aug@v2"]],
+    )["generator_pooled_deltas"]["mean(real+syn+aug@v1, real+syn+aug@v2) - real"]["metrics"]["auroc"]
+    assert shared["generator_deltas"][0] == pytest.approx(au["generator_deltas"][0])
+    assert shared["generator_deltas"][1] != pytest.approx(au["generator_deltas"][1])
+    assert json.loads((tmp_path / "results.json").read_text())["settings"]["generator_pools"] == [
+        ["real,real+syn+aug@v1", "real+syn+aug@v1", "real+syn+aug@v2"]
+    ]
+    assert name in (tmp_path / "report.md").read_text()
+    with pytest.raises(ValueError, match="needs one per arm, got 2 baselines"):
+        merge_evaluations(
+            [root / "base", ("v1", root / "syn")], generator_pools=[[["real", "real@v2"], "real+syn+aug@v1"]]
+        )
+    with pytest.raises(ValueError, match=r"generator pool names unknown arms \['nope'\]"):
+        merge_evaluations(
+            [root / "base", ("v1", root / "syn")], generator_pools=[["real,nope", "real+syn+aug@v1", "real+syn+aug@v1"]]
+        )
