@@ -10,7 +10,7 @@ import torch
 from monai_medienet.apps.monailabel import ClassificationInference
 from monai_medienet.evaluation import build_classifier, save_classifier
 from monai_medienet.io.fixtures import write_test_dicom, write_test_nifti, write_test_png
-from monai_medienet.transforms import image_preprocessing
+from monai_medienet.transforms import LoadMedicalImage, image_preprocessing
 
 
 def _save(tmp_path, size):
@@ -74,6 +74,34 @@ def test_nifti_gradcam_is_written_on_the_input_grid(tmp_path):
         assert np.allclose(gradcam_maps({"c": net}, x, [index])["c"][0], served, atol=1e-5)
         peaks.append(served.max())
     assert max(peaks) > 0.5  # (an untrained network's map can be all zero for one class: ReLU of negative evidence)
+
+
+def test_dicom_gradcam_overlays_the_input_in_world_space(tmp_path):
+    """A viewer overlays the map on the DICOM by the affine: same directions, same centre, the field of view scaled."""
+    import pydicom
+
+    classifier_path = _save(tmp_path, 32)
+    path = write_test_dicom(tmp_path / "x.dcm", _pixels((40, 24)), modality="DX", bits_stored=12)
+    ds = pydicom.dcmread(path)  # a plane with anisotropic pixels away from the origin, tilted about z
+    c, s = round(float(np.cos(0.3)), 6), round(float(np.sin(0.3)), 6)  # DICOM decimal strings: <= 16 characters
+    ds.ImageOrientationPatient = [c, s, 0.0, -s, c, 0.0]
+    ds.PixelSpacing, ds.ImagePositionPatient = [0.5, 0.25], [10.0, -20.0, 30.0]
+    ds.save_as(path)
+    task = ClassificationInference(classifier_path, device="cpu")
+    x = task.preprocess(path)
+    a_in = np.asarray(LoadMedicalImage()(path).affine, dtype=np.float64)
+    a_map = nib.load(task({"image": str(path), "gradcam": True}, tmp_path / "out")[0]).affine
+    assert np.allclose(a_map, np.asarray(x.affine))
+    # in-plane axes point the same way (rows: the DICOM column direction, LPS -> RAS)
+    unit = lambda a: a[:3, :2] / np.linalg.norm(a[:3, :2], axis=0)  # noqa: E731
+    assert np.allclose(unit(a_map), unit(a_in), atol=1e-6)
+    assert np.allclose(unit(a_in)[:, 0], [s, -c, 0.0], atol=1e-5)  # RAS of the column cosine (-s, c, 0)
+    # the input's centre lands on the map's centre (pad: symmetric), its corners inside the map
+    centre_world = a_in @ np.array([19.5, 11.5, 0.0, 1.0])
+    assert np.allclose((np.linalg.inv(a_map) @ centre_world)[:2], [15.5, 15.5], atol=0.51)
+    for corner in ([-0.5, -0.5], [39.5, 23.5]):
+        ij = (np.linalg.inv(a_map) @ a_in @ np.array([*corner, 0.0, 1.0]))[:2]
+        assert (ij >= -0.5 - 1e-6).all() and (ij <= 31.5 + 1e-6).all()
 
 
 def test_png_and_rgb_jpeg_read(tmp_path, classifier_path):
