@@ -28,7 +28,14 @@ from .protocol import (
     parse_arm,
     run_evaluation,
 )
-from .report import load_predictions, plot_auroc_bars, plot_roc_curves, save_predictions, write_report
+from .report import (
+    load_predictions,
+    plot_auroc_bars,
+    plot_differences,
+    plot_roc_curves,
+    save_predictions,
+    write_report,
+)
 from .stats import (
     METRIC_NAMES,
     adjust_for_multiplicity,
@@ -81,6 +88,7 @@ __all__ = [
     "filter_synthetic",
     "parse_arm",
     "plot_auroc_bars",
+    "plot_differences",
     "plot_roc_curves",
     "predict_proba",
     "recalibrate_batchnorm",

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from monai_medienet.evaluation import base_arm, load_predictions, merge_evaluations, run_evaluation
+from monai_medienet.evaluation import base_arm, load_predictions, merge_evaluations, plot_differences, run_evaluation
 from monai_medienet.evaluation.__main__ import main
 from tests.evaluation.test_protocol import _fast, _random_splits
 
@@ -217,6 +218,10 @@ def test_selected_seeds_pair_a_short_run_with_a_longer_baseline(runs, tmp_path):
         merge_evaluations([root / "full"], seeds=[0, 2])
 
 
+def saved_figures(folder: Path) -> list[str]:
+    return list(json.loads((folder / "results.json").read_text())["figures"].values())
+
+
 def test_generator_pool_averages_the_paired_differences(runs, tmp_path):
     root, _ = runs
     res = main(
@@ -231,6 +236,9 @@ def test_generator_pool_averages_the_paired_differences(runs, tmp_path):
     assert au["generator_deltas"] == pytest.approx(paired) and au["delta"] == pytest.approx(np.mean(paired))
     assert au["ci_low"] <= au["delta"] <= au["ci_high"]
     assert "## Differences pooled over generators" in (tmp_path / "report.md").read_text()
+    assert "differences.png" in saved_figures(tmp_path) and (tmp_path / "differences.png").stat().st_size > 0
+    no_deltas = {"seeds": [0], "settings": {"confidence": 0.95}, "deltas": {}, "generator_pooled_deltas": {}}
+    assert plot_differences(no_deltas, tmp_path / "none.png") is None and not (tmp_path / "none.png").exists()
     saved = json.loads((tmp_path / "results.json").read_text())
     assert saved["generator_pooled_deltas"][name]["metrics"]["auroc"]["delta"] == pytest.approx(au["delta"])
     assert saved["settings"]["generator_pools"] == [["real", "real+syn+aug@v1", "real+syn+aug@v2"]]

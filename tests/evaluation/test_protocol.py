@@ -120,7 +120,7 @@ def test_end_to_end_in_memory(tmp_path):
         assert dc["heldout"] == "validation split" and dc["num_cells"] == 1
         assert dc["c_t"] is None and dc["verdict"] == "undetermined"
     for f in ("results.json", "report.md", "auroc_bars.png", "roc_curves.png", "samples.png", "gradcam.png",
-              "nearest_neighbours.png"):  # fmt: skip
+              "nearest_neighbours.png", "differences.png"):  # fmt: skip
         assert (tmp_path / f).stat().st_size > 0, f
     loaded = json.loads((tmp_path / "results.json").read_text())
     assert (
