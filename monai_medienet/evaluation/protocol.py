@@ -737,6 +737,12 @@ def run_evaluation(
                 )
             filtered_items[token] = [syn_items[i] for i in kept]
             syn_filter[token] = summary
+            logger.info(
+                "near-copy screen (%s): keeps %d of %d synthetic images (per class %s), threshold %.4g = %gth "
+                "percentile of the validation images' distances to the training images",
+                summary["space"], len(kept), len(y_sy), summary["n_kept_per_class"], summary["threshold"],
+                summary["percentile"],
+            )  # fmt: skip
             artifacts_filter[token] = {"scores": scores, "kept": kept}
         elif token is not None and token not in filtered_items:
             # the filter classifier: the first seed's real+aug (else real) network when already trained, else one

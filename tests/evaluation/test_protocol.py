@@ -167,8 +167,12 @@ def test_memorization_after_the_generator_autoencoder_round_trip(tmp_path, tiny_
     )
 
 
-def test_screen_arm_drops_near_copies_before_the_draw(tmp_path, tiny_diffusion_checkpoint):
+def test_screen_arm_drops_near_copies_before_the_draw(tmp_path, tiny_diffusion_checkpoint, caplog):
+    import logging
+
     from monai_medienet.data import dataset_fingerprints
+
+    caplog.set_level(logging.INFO, logger="monai_medienet.evaluation.protocol")
 
     splits, syn = _random_splits()
     gen_train = splits["train"][:10]
@@ -184,6 +188,7 @@ def test_screen_arm_drops_near_copies_before_the_draw(tmp_path, tiny_diffusion_c
     assert not set(range(20, 24)) & set(kept.tolist())  # every copy dropped (round trips within 1e-3)
     assert screen["n_dropped"] == len(syn) - len(kept) >= 4
     assert sum(screen["n_kept_per_class"]) == len(kept) and screen["n_pool_per_class"] == [12, 12]
+    assert f"near-copy screen (AutoencoderRoundTrip): keeps {len(kept)} of 24 synthetic images" in caplog.text
     run = res["arms"]["real+syn+aug+screen"]["runs"][0]
     assert run["n_train_synthetic"] == 2  # 0.2 x the 10 real images, class balanced, from the screened pool
     assert (
