@@ -117,5 +117,60 @@ def main() -> None:
     )
 
 
+# exploratory, after the declared items: seeds 0-4 (sessions 18-19, same recipe, same test images) + seeds 5-9
+TEN = {
+    "real": [(ROOT / "medienet_chest_xray_k50_real/evaluation_s18_real", "real"), (REAL, "real")],
+    "real+aug": [(ROOT / "medienet_chest_xray_k50_real/evaluation_s18_real+aug", "real+aug"), (REAL, "real+aug")],
+    **{
+        f"{SYN}@{g}": [(ROOT / f"medienet_chest_xray_k50_{g}/{d}", SYN), (GENS[g], SYN)]
+        for g, d in (("g1", "evaluation_s18_syn"), ("g2", "evaluation_s19_syn"), ("g3", "evaluation_s19_syn"))
+    },
+    **{
+        f"{SCR}@{g}": [(ROOT / f"medienet_chest_xray_k50_{g}/{d}", SYN), (GENS[g], SCR)]
+        for g, d in (("g1", "evaluation_s19_screened_roundtrip"), ("g2", "evaluation_s19_screened_autoencoder"))
+    },
+}
+
+
+def ten_seeds() -> None:
+    """Seeds 0-9 per arm (the seeds 0-4 screened arms ran as ``real+syn+aug`` on the same screen's output folder)."""
+    import numpy as np
+
+    from monai_medienet.evaluation import generator_pooled_difference, load_predictions
+    from monai_medienet.evaluation.protocol import BOOTSTRAP_SEED
+    from monai_medienet.evaluation.stats import bootstrap_indices
+
+    probs, labels = {}, None
+    for arm, parts in TEN.items():
+        if not all(done(f) for f, _ in parts):
+            continue
+        seqs = []
+        for f, name in parts:
+            y, seeds, p = load_predictions(f / "predictions.npz")
+            assert labels is None or np.array_equal(labels, y), f
+            labels = y
+            seqs += p[name]
+        probs[arm] = seqs
+    idx = bootstrap_indices(len(labels), 4000, seed=BOOTSTRAP_SEED, strata=labels)
+    print("\n## Exploratory: ten seeds (0-4 from sessions 18-19, 5-9 from this session)\n")
+    print("| comparison | per generator | mean Δ AUROC [generators, seeds, images] | P(Δ ≤ 0) |")
+    print("|---|---|---|---|")
+    scr = [a for a in probs if a.startswith(SCR)]
+    syn = [a for a in probs if a.startswith(f"{SYN}@")]
+    pairs = {
+        "screened - unscreened (own pool)": (scr, [a.replace(SCR, SYN) for a in scr]),
+        "screened - real+aug": (scr, "real+aug"),
+        "screened - real": (scr, "real"),
+        "unscreened - real+aug": (syn, "real+aug"),
+        "unscreened - real": (syn, "real"),
+    }
+    for label, (arms, base) in pairs.items():
+        b = probs[base] if isinstance(base, str) else [probs[x] for x in base]
+        a = generator_pooled_difference(labels, [probs[x] for x in arms], b, indices=idx)["auroc"]
+        per = ", ".join(f"{x.split('@')[1]} {d:+.4f}" for x, d in zip(arms, a["generator_deltas"]))
+        print(f"| {label} | {per} | {fmt(a)} | {a['prob_le_0']:.4f} |")
+
+
 if __name__ == "__main__":
     main()
+    ten_seeds()
