@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -164,8 +165,13 @@ def plot_differences(results: Mapping[str, Any], path: str | Path, metric: str =
     ]
     if not rows:
         return None
-    width = 6.0 + 0.055 * max(len(name) for name, _, _ in rows)  # room for the row labels
-    fig, ax = plt.subplots(figsize=(width, 0.42 * len(rows) + 1.8))
+    labels = [
+        textwrap.fill(("pooled: " if kind == "pooled" else "") + name + (" (primary)" if name == primary else ""), 64)
+        for name, _, kind in reversed(rows)
+    ]
+    width = 6.0 + 0.055 * max(len(line) for text in labels for line in text.splitlines())  # room for the labels
+    height = 0.3 * sum(text.count("\n") + 1 for text in labels) + 0.15 * len(rows) + 1.8
+    fig, ax = plt.subplots(figsize=(width, height))
     for y, (name, d, kind) in enumerate(reversed(rows)):
         color = "tab:purple" if kind == "pooled" else ("tab:red" if name == primary else "tab:blue")
         if kind == "paired" and d.get("ci_low_seeds") is not None:
@@ -175,10 +181,6 @@ def plot_differences(results: Mapping[str, Any], path: str | Path, metric: str =
         if kind == "pooled":
             g = d.get("generator_deltas") or []
             ax.scatter(g, np.full(len(g), y + 0.18), color="black", s=10, zorder=3)
-    labels = [
-        ("pooled: " if kind == "pooled" else "") + name + (" (primary)" if name == primary else "")
-        for name, _, kind in reversed(rows)
-    ]
     ax.set_yticks(range(len(rows)), labels, fontsize=7)
     ax.axvline(0.0, color="grey", lw=0.8, ls="--")
     ax.set_xlabel(f"difference in test {metric.upper() if metric == 'auroc' else metric} (A - B)")
