@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .compose import INTENSITY_MODES, RESIZE_MODES, classic_augmentation, image_preprocessing
+from .compose import INTENSITY_MODES, RESIZE_MODES, chain_transforms, classic_augmentation, image_preprocessing
 from .intensity import (
     CT_WINDOWS,
     EnsureChannels,
@@ -35,6 +35,7 @@ __all__ = [
     "LoadMedicalImaged",
     "ScaleIntensityByDtype",
     "ScaleIntensityByDtyped",
+    "chain_transforms",
     "classic_augmentation",
     "ct_window",
     "image_preprocessing",

@@ -1,8 +1,9 @@
-"""Compose builders: the package's standard preprocessing and a classic (non-generative) augmentation baseline."""
+"""Compose builders: the package's standard preprocessing, a classic (non-generative) augmentation baseline, and
+their cache-friendly chain."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -25,7 +26,7 @@ from .intensity import CT_WINDOWS, EnsureChannelsd, ScaleIntensityByDtyped, ct_w
 from .loading import LoadMedicalImaged
 from .spatial import FitAndPadd
 
-__all__ = ["INTENSITY_MODES", "RESIZE_MODES", "classic_augmentation", "image_preprocessing"]
+__all__ = ["INTENSITY_MODES", "RESIZE_MODES", "chain_transforms", "classic_augmentation", "image_preprocessing"]
 
 INTENSITY_MODES: tuple[str, ...] = ("minmax", "percentile", "dtype", "none") + tuple(CT_WINDOWS)
 """Accepted ``intensity`` values of :func:`image_preprocessing`."""
@@ -222,3 +223,35 @@ def classic_augmentation(
     if seed is not None:
         compose.set_random_state(seed=int(seed))
     return compose
+
+
+def chain_transforms(*transforms: Callable) -> Compose:
+    """One flat ``Compose`` of ``transforms`` (nested ``Compose`` objects unpacked): preprocessing then augmentation.
+
+    ``Compose([preprocessing, augmentation])`` would nest: MONAI's ``CacheDataset`` caches the transforms before the
+    first random one, and a nested ``Compose`` counts as random, so nothing would be cached and every image would be
+    read and resized again on every epoch. The flat chain caches the deterministic prefix (loading, scaling, resizing)
+    and runs only the random tail on the fly. The transform objects (and their random states) are reused, not copied;
+    ``preprocessing_settings`` of the first transform that has them is carried over.
+
+    Args:
+        transforms: MONAI transforms or ``Compose`` objects, applied in order.
+
+    Returns:
+        The flat ``Compose``.
+
+    Raises:
+        ValueError: no transforms, or one that is not callable.
+    """
+    if not transforms:
+        raise ValueError("chain_transforms: needs at least one transform.")
+    bad = [t for t in transforms if not callable(t)]
+    if bad:
+        raise ValueError(f"chain_transforms: transforms must be callable, got {bad[0]!r}.")
+    chained = Compose(list(transforms)).flatten()
+    for t in transforms:
+        settings = getattr(t, "preprocessing_settings", None)
+        if settings is not None:
+            chained.preprocessing_settings = dict(settings)  # type: ignore[attr-defined]
+            break
+    return chained

@@ -467,6 +467,34 @@ def test_ddp_distill_guidance_two_process_gloo(pneumoniamnist_npz, tmp_path):
     assert (out / "samples_distilled" / "samples_latest.png").is_file()
 
 
+def test_generator_augmentation_feeds_both_stages_and_is_recorded(pneumoniamnist_npz, tmp_path):
+    """`generator_augmentation`: the generator's training loader chains preprocessing (cached) and classic
+    augmentation (on the fly, flips from augmentation_flip_axes), the same seed then trains other weights, the
+    checkpoint records the settings; off by default (None recorded) and the scale factor's loader stays plain."""
+    from monai.bundle import ConfigParser
+    from monai.data import CacheDataset
+
+    bundle = "medienet_pneumoniamnist"
+    parser = ConfigParser()
+    parser.read_config(configs(bundle, "common.yaml", "train.yaml", "breastmnist.yaml"))
+    parser["generator_augmentation"] = True
+    ds = parser.get_parsed_content("train_loader").dataset
+    assert isinstance(ds, CacheDataset) and ds is not parser.get_parsed_content("scale_loader").dataset
+    names = [type(t).__name__ for t in ds.transform.transforms]
+    assert names[0] == "LoadMedicalImaged" and "RandAffined" in names and "RandFlipd" in names  # breast: flips allowed
+    assert isinstance(ds._cache[0]["image"], torch.Tensor)  # the preprocessed image is cached, not the file name
+    run_id(bundle, "train_autoencoder", ["train.yaml"], tmp_path / "plain")
+    run_id(bundle, "train_autoencoder", ["train.yaml"], tmp_path / "aug", generator_augmentation=True)
+    plain = torch.load(tmp_path / "plain" / "checkpoints" / "autoencoder.pt", weights_only=True)
+    aug = torch.load(tmp_path / "aug" / "checkpoints" / "autoencoder.pt", weights_only=True)
+    assert plain["training_augmentation"] is None
+    assert aug["training_augmentation"]["rotate_degrees"] == 10.0 and aug["training_augmentation"]["flip_axes"] == []
+    assert aug["train_hash"] == plain["train_hash"]  # the same images: evaluate still accepts the generator
+    wp, wa = plain["state"]["autoencoder"], aug["state"]["autoencoder"]
+    key = next(k for k in wp if k.endswith("conv.weight"))
+    assert not torch.equal(wp[key], wa[key])
+
+
 def test_smoke_adversarial_autoencoder(pneumoniamnist_npz, tmp_path, capsys):
     """The optional PatchDiscriminator path: discriminator + its optimizer are trained after the warm-up and saved."""
     out = tmp_path / "adv"

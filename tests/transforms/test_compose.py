@@ -12,6 +12,7 @@ from monai_medienet.transforms import (
     EnsureChannels,
     FitAndPad,
     ScaleIntensityByDtype,
+    chain_transforms,
     classic_augmentation,
     ct_window,
     image_preprocessing,
@@ -130,6 +131,36 @@ def test_classic_augmentation_is_seeded_and_flips_off_by_default():
     assert "RandFlipd" in [type(t).__name__ for t in classic_augmentation(flip_axes=(1,)).transforms]
     vol = classic_augmentation(spatial_dims=3, seed=0, prob=1.0)({"image": torch.rand(1, 8, 8, 8)})["image"]
     assert vol.shape == (1, 8, 8, 8)
+
+
+def test_chain_transforms_caches_the_deterministic_prefix(tmp_path):
+    from monai.data import CacheDataset
+
+    paths = [write_test_png(tmp_path / f"{i}.png", RNG.integers(0, 256, (20, 20)).astype(np.uint8)) for i in range(3)]
+    items = [{"image": str(p), "label": i % 2} for i, p in enumerate(paths)]
+    pre = image_preprocessing(image_size=(16, 16), resize_mode="resize")
+    aug = classic_augmentation(seed=0, image_size=(16, 16), prob=1.0)
+    chained = chain_transforms(pre, aug)
+    assert chained.transforms == (*pre.transforms, *aug.transforms)
+    assert chained.preprocessing_settings == pre.preprocessing_settings
+    from monai.transforms import Compose, RandomizableTrait, Transform
+
+    def random(t):  # CacheDataset's criterion for the first transform it does not cache
+        return isinstance(t, RandomizableTrait) or not isinstance(t, Transform)
+
+    assert chained.get_index_of_first(random) == len(pre.transforms)
+    assert Compose([pre, aug]).get_index_of_first(random) == 0  # nested: CacheDataset would cache nothing
+    ds = CacheDataset(items, transform=chained, progress=False)
+    cached = ds._cache[0]
+    assert isinstance(cached["image"], torch.Tensor) and cached["image"].shape == (1, 16, 16)  # preprocessed once
+    torch.manual_seed(0)
+    first, second = ds[0]["image"], ds[0]["image"]
+    assert first.shape == (1, 16, 16) and not torch.equal(first, second)  # the random tail runs on every access
+    assert torch.equal(ds._cache[0]["image"], cached["image"])
+    with pytest.raises(ValueError, match="chain_transforms: needs at least one"):
+        chain_transforms()
+    with pytest.raises(ValueError, match="must be callable"):
+        chain_transforms(pre, 3)
 
 
 def test_real_pneumoniamnist_and_chest_xray_preprocess(pneumoniamnist_npz, chest_xray_dir):
