@@ -157,6 +157,49 @@ def _dicom_value_range(path: Path, arr: np.ndarray) -> tuple[np.ndarray, tuple[f
     return arr, (float(lo), float(hi))
 
 
+_PLANE_TAG_WARNING = "ImageOrientationPatient"
+
+
+def _has_plane_tags(path: Path) -> bool:
+    """Whether the DICOM file (or the first readable file of a series folder) holds both image plane tags."""
+    try:
+        import pydicom
+
+        files = [path] if path.is_file() else sorted(p for p in path.iterdir() if p.is_file())
+        for f in files:
+            try:
+                ds = pydicom.dcmread(f, stop_before_pixels=True)
+            except Exception:
+                continue
+            return "ImageOrientationPatient" in ds and "ImagePositionPatient" in ds
+    except Exception:
+        return False
+    return False
+
+
+def _reissue_reader_warnings(caught: list[warnings.WarningMessage], path: Path, label: str) -> None:
+    """Pass the reader's warnings on, except MONAI's "plane tags missing, identity affine" one.
+
+    That one is expected and harmless for 2D DICOM without image plane tags (Secondary Capture, many X-ray exports),
+    so it is dropped there. When the tags ARE in the file, the reader could not use them (e.g. decimal strings longer
+    than DICOM's 16 characters) and silently fell back to the identity affine: that is replaced by a warning that names
+    the file and the consequence.
+    """
+    for w in caught:
+        if issubclass(w.category, UserWarning) and _PLANE_TAG_WARNING in str(w.message):
+            if _has_plane_tags(path):
+                warnings.warn(
+                    f"{label}: ImageOrientationPatient / ImagePositionPatient are in the file but the DICOM reader "
+                    "could not use them (e.g. decimal strings longer than DICOM's 16 characters), so the affine is "
+                    "the identity: world-space outputs such as a Grad-CAM NIfTI will not line up with the image. "
+                    "Re-save the tags with valid decimal strings.",
+                    UserWarning,
+                    stacklevel=3,
+                )
+            continue
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+
+
 def read_image_array(
     img: str | os.PathLike | np.ndarray | torch.Tensor,
     name: str | None = None,
@@ -185,6 +228,10 @@ def read_image_array(
     Raises:
         ImageLoadError: unsupported type, missing/unreadable/corrupt file, wrong rank, NaN/Inf pixels; the message
             names the file.
+
+    Warns:
+        UserWarning: a DICOM whose image plane tags are present but unusable to the reader (the affine then falls
+            back to the identity). A DICOM without plane tags (2D exports) reads silently with the identity affine.
     """
     meta: dict = {}
     if isinstance(img, (np.ndarray, torch.Tensor)):
@@ -224,9 +271,13 @@ def read_image_array(
                 raise ImageLoadError(f"{label}: npz holds arrays {keys}; pass npz_key to choose one.")
         reader = _make_reader(kind, npz_key)
         try:
-            with warnings.catch_warnings():
-                # 2D DICOM (e.g. Secondary Capture) has no image plane tags; the identity affine is fine here
-                warnings.filterwarnings("ignore", message=".*ImageOrientationPatient.*", category=UserWarning)
+            if kind == "dicom":
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    obj = reader.read(str(path))
+                    arr, meta = reader.get_data(obj)
+                _reissue_reader_warnings(caught, path, label)
+            else:
                 obj = reader.read(str(path))
                 arr, meta = reader.get_data(obj)
             arr = np.asarray(arr)

@@ -75,6 +75,38 @@ def test_dicom_series_folder_is_one_volume(tmp_path):
     np.testing.assert_array_equal(img[0].numpy(), (VOL + 1000).astype(np.float32))
 
 
+def test_unusable_plane_tags_warn_instead_of_a_silent_identity_affine(tmp_path):
+    """Plane tags the reader cannot use (decimal strings over 16 characters) give a warning naming the file; a 2D
+    DICOM without plane tags stays quiet (identity is right there); valid tilted tags give their affine, no warning."""
+    import warnings
+
+    import pydicom
+
+    c, s = float(np.cos(0.3)), float(np.sin(0.3))
+    paths = {}
+    for name, iop in [("long", [c, s, 0.0, -s, c, 0.0]), ("valid", [round(v, 6) for v in (c, s, 0.0, -s, c, 0.0)])]:
+        paths[name] = write_test_dicom(tmp_path / f"{name}.dcm", GREY16)
+        ds = pydicom.dcmread(paths[name])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pydicom itself warns about the over-long strings
+            ds.ImageOrientationPatient = iop
+        ds.save_as(paths[name])
+    paths["none"] = write_test_dicom(tmp_path / "none.dcm", GREY16)
+    ds = pydicom.dcmread(paths["none"])
+    del ds.ImageOrientationPatient, ds.ImagePositionPatient
+    ds.save_as(paths["none"])
+
+    with pytest.warns(UserWarning, match=r"long\.dcm: ImageOrientationPatient / ImagePositionPatient are in the file"):
+        _, meta = read_image_array(paths["long"])
+    assert np.allclose(np.asarray(meta["affine"])[:3, :3], np.eye(3))
+    for name in ("none", "valid"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            _, meta = read_image_array(paths[name])
+        tilted = not np.allclose(np.abs(np.asarray(meta["affine"])[:3, :3]), np.eye(3), atol=1e-3)
+        assert tilted == (name == "valid")
+
+
 @pytest.mark.parametrize("shape", [(12, 10), (12, 10, 4)])
 def test_nifti_2d_and_3d(tmp_path, shape):
     arr = RNG.random(shape).astype(np.float32)
