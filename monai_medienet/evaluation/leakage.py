@@ -46,13 +46,16 @@ def check_generator_leakage(
 
 
 def load_generator_provenance(checkpoint: str | os.PathLike | Mapping[str, Any]) -> dict[str, Any]:
-    """Read ``train_fingerprints`` and ``classes`` from a generator checkpoint (``torch.load(weights_only=True)``).
+    """Read ``train_fingerprints``, ``classes`` and how it was trained from a generator checkpoint
+    (``torch.load(weights_only=True)``).
 
     Args:
         checkpoint: path to the checkpoint file or the already-loaded dict.
 
     Returns:
-        ``{"train_fingerprints": list[str], "classes": list[str] | None}``.
+        ``{"train_fingerprints": list[str], "classes": list[str] | None, "training": dict}``; ``training`` holds the
+        checkpoint's ``training_seed`` and ``training_augmentation`` (``None``: trained on the images as they are),
+        each only when the checkpoint records it (older checkpoints have no ``training_augmentation``).
 
     Raises:
         ValueError: when the checkpoint has no ``train_fingerprints`` list.
@@ -67,7 +70,9 @@ def load_generator_provenance(checkpoint: str | os.PathLike | Mapping[str, Any])
             "the generator never saw validation/test images."
         )
     classes = ckpt.get("classes")
-    return {"train_fingerprints": list(fps), "classes": list(classes) if classes is not None else None}
+    training = {k: ckpt[k] for k in ("training_seed", "training_augmentation") if k in ckpt}
+    return {"train_fingerprints": list(fps), "classes": list(classes) if classes is not None else None,
+            "training": training}  # fmt: skip
 
 
 def check_synthetic_sources(items: Sequence[Mapping[str, Any]], checkpoint_sha256s: Iterable[str]) -> dict[str, Any]:

@@ -81,6 +81,16 @@ def _default_deltas(arms: Sequence[str]) -> list[list[str]]:
     return out
 
 
+def _merged_leakage(first: Mapping, sources: list[dict[str, Any]]) -> dict[str, Any]:
+    """The first run's leakage check; its generator training record only if every merged run with a generator
+    shares it (the merged-runs table lists each run's)."""
+    leakage = dict(first.get("leakage_check") or {})
+    records = [src["generator_training"] for src in sources if src.get("generator_training")]
+    if any(r != records[0] for r in records):
+        leakage.pop("generator_training", None)
+    return leakage
+
+
 def _append_source(
     sources: list[dict[str, Any]], folder: Path, tag: str, names: dict[str, str], res: Mapping, first: Mapping
 ) -> None:
@@ -93,6 +103,7 @@ def _append_source(
             "arms": names,
             "seeds": list(res.get("seeds", [])),
             "settings_differing_from_first": diff,
+            "generator_training": (res.get("leakage_check") or {}).get("generator_training") or [],
             "fidelity": res.get("fidelity", {}),
             "synthetic_filter": res.get("synthetic_filter", {}),
             "memorization": {
@@ -303,7 +314,7 @@ def merge_evaluations(
     results: dict[str, Any] = {
         "settings": settings,
         "seeds": seeds,
-        "leakage_check": first.get("leakage_check", {}),
+        "leakage_check": _merged_leakage(first, sources),
         "arms": arms,
         "deltas": merged_deltas,
         "generator_pooled_deltas": pooled_deltas,

@@ -598,8 +598,10 @@ def run_evaluation(
 
         fps_val = dataset_fingerprints(splits["val"], progress=cfg.progress)
         fps_test = dataset_fingerprints(splits["test"], progress=cfg.progress)
+        training = []
         for i, ckpt in enumerate(generators):
             prov = load_generator_provenance(ckpt)
+            training.append(prov["training"])
             if prov["classes"] is not None and list(prov["classes"]) != class_names:
                 raise ValueError(
                     f"run_evaluation: generator classes {prov['classes']} differ from the real data's {class_names}."
@@ -616,6 +618,7 @@ def run_evaluation(
                 )
         leakage["checked"] = True
         leakage["num_generators"] = len(generators)
+        leakage["generator_training"] = training
         if all(not isinstance(c, Mapping) for c in generators):
             leakage["synthetic_sources"] = check_synthetic_sources(
                 synthetic_items, [file_sha256(c) for c in generators]

@@ -65,6 +65,31 @@ def _sources_text(leakage: dict) -> str:
     return text
 
 
+def _training_record_text(t: Mapping) -> str:
+    """One generator's training record (``leakage_check["generator_training"][i]``) in words."""
+    seed = f"seed {t['training_seed']}" if "training_seed" in t else "seed not recorded"
+    if "training_augmentation" not in t:
+        aug = "augmentation not recorded"
+    elif t["training_augmentation"] is None:
+        aug = "its images as they are"
+    else:
+        a = t["training_augmentation"]
+        aug = "augmented copies of its images (" + ", ".join(f"{k} {v}" for k, v in a.items()) + ")"
+    return f"{seed}, {aug}"
+
+
+def _generator_training_text(leakage: Mapping) -> str:
+    """How the generator(s) were trained: seed and whether on augmented copies of their images ("" if unknown)."""
+    records = leakage.get("generator_training") or []
+    if not any(records):  # older checkpoints: nothing recorded
+        return ""
+    parts = [_training_record_text(t) for t in records]
+    if len(set(parts)) == 1:
+        many = f" (all {len(parts)})" if len(parts) > 1 else ""
+        return f" Generator training{many}: {parts[0]}."
+    return " Generator training: " + "; ".join(f"{i}: {p}" for i, p in enumerate(parts)) + "."
+
+
 def _pretrain_text(results: Mapping) -> str:
     """The extra budget of ``pretrain`` arms, for the settings paragraph ("" without such arms)."""
     parts = []
@@ -363,7 +388,8 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
         "Leakage check: "
         + ("passed" if results["leakage_check"].get("checked") else "not run (no generator checkpoint)")
         + _sources_text(results["leakage_check"])
-        + ".",
+        + "."
+        + _generator_training_text(results["leakage_check"]),
         "",
         f"## Test metrics per arm (mean over seeds, {conf}% bootstrap CI)",
         "",
@@ -467,8 +493,9 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
             "",
             "| run | seeds | arms | settings differing from the first run | in-domain FID (syn vs test) | in-domain "
             "precision / recall | in-domain features | filters kept (median score pool → kept) | pixel near-copies "
-            "| data-copying C_T (pixel) | label fidelity: synthetic mean P(own label) per class |",
-            "|---|---|---|---|---|---|---|---|---|---|---|",
+            "| data-copying C_T (pixel) | label fidelity: synthetic mean P(own label) per class | generator "
+            "training |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for src in merged:
             dom = (src.get("fidelity") or {}).get("in_domain") or {}
@@ -489,7 +516,9 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
                 + f" | {diff or '-'} | "
                 f"{_fmt(dom.get('fid_synthetic_vs_test'), 1)} | {_fmt(pr.get('precision'))} / {_fmt(pr.get('recall'))} "
                 f"| {dom.get('extractor', '-')} | {filt or '-'} | {_fmt_near_copies(pix)} | "
-                f"{_fmt_data_copying(pix.get('data_copying'))} | {lab_text} |"
+                f"{_fmt_data_copying(pix.get('data_copying'))} | {lab_text} | "
+                + ("; ".join(_training_record_text(t) for t in src.get("generator_training") or [] if t) or "-")
+                + " |"
             )
     sf = results.get("synthetic_filter") or {}
     if sf:

@@ -22,7 +22,12 @@ def test_provenance_from_checkpoint(tmp_path):
     path = tmp_path / "gen.pt"
     torch.save({"train_fingerprints": ["a", "b"], "classes": ["normal", "pneumonia"], "w": torch.zeros(2)}, path)
     prov = load_generator_provenance(path)
-    assert prov == {"train_fingerprints": ["a", "b"], "classes": ["normal", "pneumonia"]}
+    assert prov == {"train_fingerprints": ["a", "b"], "classes": ["normal", "pneumonia"], "training": {}}
+    aug = {"rotate_degrees": 10.0, "flip_axes": []}
+    ckpt = {"train_fingerprints": ["a"], "classes": None, "training_seed": 3, "training_augmentation": aug}
+    assert load_generator_provenance(ckpt)["training"] == {"training_seed": 3, "training_augmentation": aug}
+    ckpt["training_augmentation"] = None  # recorded as off: kept, unlike an older checkpoint without the key
+    assert load_generator_provenance(ckpt)["training"] == {"training_seed": 3, "training_augmentation": None}
     with pytest.raises(ValueError, match="train_fingerprints"):
         load_generator_provenance({"classes": ["a"]})
 

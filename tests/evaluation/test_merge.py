@@ -283,3 +283,27 @@ def test_generator_pool_with_per_generator_baselines(runs, tmp_path):
         merge_evaluations(
             [root / "base", ("v1", root / "syn")], generator_pools=[["real,nope", "real+syn+aug@v1", "real+syn+aug@v1"]]
         )
+
+
+def test_generator_training_records_survive_a_merge(runs, tmp_path):
+    """Each merged run's generator training record shows in the merged-runs table; the summary line keeps one only
+    when every run shares it."""
+    import shutil
+
+    root, _ = runs
+    records = {"a": [{"training_seed": 1, "training_augmentation": None}],
+               "b": [{"training_seed": 1, "training_augmentation": {"rotate_degrees": 10.0}}]}  # fmt: skip
+    for name, run in (("a", "base"), ("b", "syn")):
+        shutil.copytree(root / run, tmp_path / name)
+        res = json.loads((tmp_path / name / "results.json").read_text())
+        res["leakage_check"].update(checked=True, generator_training=records[name])
+        (tmp_path / name / "results.json").write_text(json.dumps(res))
+    merged = merge_evaluations([tmp_path / "a", ("b", tmp_path / "b")], output_dir=tmp_path / "m")
+    assert "generator_training" not in merged["leakage_check"]
+    report = (tmp_path / "m" / "report.md").read_text()
+    assert "| seed 1, its images as they are |" in report
+    assert "| seed 1, augmented copies of its images (rotate_degrees 10.0) |" in report
+    assert "Generator training:" not in report
+    same = merge_evaluations([tmp_path / "a", ("v", root / "syn")], output_dir=tmp_path / "m2")
+    assert same["leakage_check"]["generator_training"] == records["a"]  # the run without a record does not count
+    assert "Generator training: seed 1, its images as they are." in (tmp_path / "m2" / "report.md").read_text()

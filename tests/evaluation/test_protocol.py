@@ -99,6 +99,8 @@ def test_end_to_end_in_memory(tmp_path):
     assert res["settings"]["n_train_real"] == 10
     assert res["leakage_check"]["checked"] and res["leakage_check"]["generator_train_found_in_train_split"] == 10
     assert res["leakage_check"]["train_split_duplicates_skipped"] == 1
+    assert res["leakage_check"]["generator_training"] == [{}]  # nothing recorded: the report says nothing
+    assert "Generator training" not in (tmp_path / "report.md").read_text()
     run = res["arms"]["real+syn+aug"]["runs"][0]
     assert run["n_train_real"] == 10 and run["n_train_synthetic"] == 10  # 1:1, class balanced
     # the kept weights' real-validation predictions are stored, and the loss in the run is their cross-entropy
@@ -225,9 +227,11 @@ def test_pooled_pool_needs_every_generator_checked(tmp_path):
     splits, syn = _random_splits()
     fps = dataset_fingerprints(splits["train"][:10])
     paths = []
-    for name, fingerprints in (("g0", fps), ("g1", fps), ("other", fps[:8])):
+    for i, (name, fingerprints) in enumerate((("g0", fps), ("g1", fps), ("other", fps[:8]))):
         paths.append(tmp_path / f"{name}.pt")
-        torch.save({"train_fingerprints": fingerprints, "classes": ["0", "1"], "w": torch.rand(3)}, paths[-1])
+        aug = {"rotate_degrees": 5.0} if name == "g1" else None  # how each was trained: recorded in the report
+        ckpt = {"train_fingerprints": fingerprints, "classes": ["0", "1"], "training_seed": i, "w": torch.rand(3)}
+        torch.save({**ckpt, "training_augmentation": aug}, paths[-1])
     sha = [file_sha256(p) for p in paths]
     for i, item in enumerate(syn):  # a pooled pool: half the images from each of two generators
         item["checkpoint_sha256"] = sha[i % 2]
@@ -239,6 +243,12 @@ def test_pooled_pool_needs_every_generator_checked(tmp_path):
     assert sources["verified"] and sources["images_per_generator"] == {sha[0]: 12, sha[1]: 12}
     report = (tmp_path / "report.md").read_text()
     assert "passed (2 generators; every synthetic image recorded as drawn by one of them: 12, 12)" in report
+    training = res["leakage_check"]["generator_training"]
+    assert training[1] == {"training_seed": 1, "training_augmentation": {"rotate_degrees": 5.0}}
+    assert (
+        "Generator training: 0: seed 0, its images as they are; 1: seed 1, augmented copies of its images "
+        "(rotate_degrees 5.0)." in report
+    )
     with pytest.raises(ValueError, match=r"12 synthetic image\(s\) come from generator checkpoint\(s\)"):
         run_evaluation(splits, syn, generator_checkpoint=paths[0], **_fast(arms=["real"]))
     with pytest.raises(ValueError, match="generator 1 .* was trained on other images than generator 0"):
