@@ -415,13 +415,17 @@ def _torchrun_two_processes(rid: str, files: list[str], out: Path, port: int, ex
 
 
 @pytest.mark.slow
-def test_ddp_two_process_gloo(pneumoniamnist_npz, tmp_path):
-    """torchrun --nproc_per_node=2 on CPU (gloo) runs both training stages with the smoke + multi-GPU overlays."""
+@pytest.mark.parametrize("augment", [False, True], ids=["plain", "generator_augmentation"])
+def test_ddp_two_process_gloo(pneumoniamnist_npz, tmp_path, augment):
+    """torchrun --nproc_per_node=2 on CPU (gloo) runs both training stages with the smoke + multi-GPU overlays, also
+    with the generator's training images augmented (the DistributedSampler shards the augmented dataset)."""
     bundle = "medienet_pneumoniamnist"
     files = configs(bundle, "common.yaml", "train.yaml", "smoke.yaml", "multi_gpu_train.yaml")
     out = tmp_path / "ddp"
-    stdout = _torchrun_two_processes("training", files, out, 29517)
+    extra = ("--generator_augmentation", "True") if augment else ()
+    stdout = _torchrun_two_processes("training", files, out, 29523 if augment else 29517, extra)
     ck = torch.load(out / "checkpoints" / "diffusion.pt", weights_only=True)
+    assert (ck["training_augmentation"] is not None) == augment
     # smoke: 32 training images, batch 8 per rank, 2 ranks -> 2 iterations per epoch, 2 epochs
     assert ck["engine"]["iteration"] == 4
     assert not any(k.startswith("module.") for k in ck["state"]["network"])
