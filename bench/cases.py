@@ -473,8 +473,12 @@ def case_augment(profile: dict[str, Any], image_size: int = 32, track_meta: bool
     """Images/s through the evaluation's classic augmentation (MONAI ``RandAffined``, ``RandZoomd``, intensity).
 
     ``track_meta``: MONAI's global ``MetaTensor`` tracking during the call (``monai.data.set_track_meta``); the
-    evaluation switches it off around its augmentation (``monai_medienet.utils.meta_tracking``).
+    evaluation switches it off around its augmentation (``monai_medienet.utils.meta_tracking``), and
+    ``classic_augmentation`` returns an ``UntrackedCompose`` that does so itself (the generator's training
+    augmentation). With tracking on, the same transforms run in a plain ``Compose`` (the path before either).
     """
+    from monai.transforms import Compose
+
     from monai_medienet.transforms import classic_augmentation
     from monai_medienet.utils import meta_tracking
 
@@ -482,6 +486,9 @@ def case_augment(profile: dict[str, Any], image_size: int = 32, track_meta: bool
     g = torch.Generator().manual_seed(0)
     images = [torch.rand(1, image_size, image_size, generator=g) for _ in range(n)]
     aug = classic_augmentation(2, image_size=(image_size, image_size), seed=0)
+    if track_meta:
+        aug = Compose(list(aug.transforms))
+        aug.set_random_state(seed=0)
     with meta_tracking(track_meta):
         aug({"image": images[0].clone()})  # lazy imports / first-call set-up outside the timing
         t0 = time.perf_counter()

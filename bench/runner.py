@@ -88,7 +88,8 @@ def plan(
     rep += [{"case": "autoencoder", "params": {"dtype": d, "image_size": big}} for d in dtypes]
     rep += [{"case": "data_jpeg", "params": {"image_size": 64}}, {"case": "data_npz", "params": {"image_size": 32}}]
     # the evaluation's classifier runs (where the pipeline's time goes): augmentation and the ResNet step
-    rep += [{"case": "augment", "params": {"image_size": 32, "track_meta": t}} for t in (True, False)]
+    # (64 px: the chest X-ray generator's training augmentation, generator_augmentation)
+    rep += [{"case": "augment", "params": {"image_size": s, "track_meta": t}} for s in (32, 64) for t in (True, False)]
     rep += [
         {"case": "classifier", "params": {"name": n, "image_size": big, "dtype": d}}
         for d in dtypes

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from .compose import INTENSITY_MODES, RESIZE_MODES, chain_transforms, classic_augmentation, image_preprocessing
+from .compose import (
+    INTENSITY_MODES,
+    RESIZE_MODES,
+    UntrackedCompose,
+    chain_transforms,
+    classic_augmentation,
+    image_preprocessing,
+)
 from .intensity import (
     CT_WINDOWS,
     EnsureChannels,
@@ -35,6 +42,7 @@ __all__ = [
     "LoadMedicalImaged",
     "ScaleIntensityByDtype",
     "ScaleIntensityByDtyped",
+    "UntrackedCompose",
     "chain_transforms",
     "classic_augmentation",
     "ct_window",

@@ -12,6 +12,7 @@ from monai_medienet.transforms import (
     EnsureChannels,
     FitAndPad,
     ScaleIntensityByDtype,
+    UntrackedCompose,
     chain_transforms,
     classic_augmentation,
     ct_window,
@@ -133,6 +134,24 @@ def test_classic_augmentation_is_seeded_and_flips_off_by_default():
     assert vol.shape == (1, 8, 8, 8)
 
 
+def test_untracked_augmentation_gives_the_same_pixels_faster_path():
+    """classic_augmentation runs with MetaTensor tracking off by default: bitwise the same pixels as the tracked
+    Compose of the same transforms and seed, plain tensors out, the global tracking flag restored."""
+    from monai.data import MetaTensor, get_track_meta
+    from monai.transforms import Compose
+
+    untracked = classic_augmentation(seed=5, image_size=(16, 16), prob=1.0)
+    assert isinstance(untracked, UntrackedCompose)
+    tracked = Compose(list(classic_augmentation(image_size=(16, 16), prob=1.0).transforms))
+    tracked.set_random_state(seed=5)
+    for _ in range(3):
+        item = {"image": MetaTensor(torch.rand(1, 16, 16))}
+        a, b = untracked(dict(item))["image"], tracked(dict(item))["image"]
+        assert type(a) is torch.Tensor and torch.equal(a, torch.as_tensor(b))
+    assert get_track_meta()
+    assert not isinstance(classic_augmentation(track_meta=True), UntrackedCompose)
+
+
 def test_chain_transforms_caches_the_deterministic_prefix(tmp_path):
     from monai.data import CacheDataset
 
@@ -141,7 +160,7 @@ def test_chain_transforms_caches_the_deterministic_prefix(tmp_path):
     pre = image_preprocessing(image_size=(16, 16), resize_mode="resize")
     aug = classic_augmentation(seed=0, image_size=(16, 16), prob=1.0)
     chained = chain_transforms(pre, aug)
-    assert chained.transforms == (*pre.transforms, *aug.transforms)
+    assert chained.transforms == (*pre.transforms, aug)  # the untracked augmentation stays one unit
     assert chained.preprocessing_settings == pre.preprocessing_settings
     from monai.transforms import Compose, RandomizableTrait, Transform
 
@@ -149,6 +168,7 @@ def test_chain_transforms_caches_the_deterministic_prefix(tmp_path):
         return isinstance(t, RandomizableTrait) or not isinstance(t, Transform)
 
     assert chained.get_index_of_first(random) == len(pre.transforms)
+    assert chain_transforms(pre, Compose(list(aug.transforms))).transforms == (*pre.transforms, *aug.transforms)
     assert Compose([pre, aug]).get_index_of_first(random) == 0  # nested: CacheDataset would cache nothing
     ds = CacheDataset(items, transform=chained, progress=False)
     cached = ds._cache[0]
