@@ -254,8 +254,9 @@ def chain_transforms(*transforms: Callable) -> Compose:
     ``Compose([preprocessing, augmentation])`` would nest: MONAI's ``CacheDataset`` caches the transforms before the
     first random one, and a nested ``Compose`` counts as random, so nothing would be cached and every image would be
     read and resized again on every epoch. The flat chain caches the deterministic prefix (loading, scaling, resizing)
-    and runs only the random tail on the fly. An :class:`UntrackedCompose` (``classic_augmentation``'s default) is
-    kept whole, so that it still runs without ``MetaTensor`` tracking. The transform objects (and their random states)
+    and runs only the random tail on the fly. ``Compose.flatten`` keeps ``Compose`` subclasses whole, so an
+    :class:`UntrackedCompose` (``classic_augmentation``'s default) still runs without ``MetaTensor`` tracking (and,
+    being random, is not cached). The transform objects (and their random states)
     are reused, not copied; ``preprocessing_settings`` of the first transform that has them is carried over.
 
     Args:
@@ -272,13 +273,7 @@ def chain_transforms(*transforms: Callable) -> Compose:
     bad = [t for t in transforms if not callable(t)]
     if bad:
         raise ValueError(f"chain_transforms: transforms must be callable, got {bad[0]!r}.")
-    flat: list = []
-    for t in transforms:
-        if isinstance(t, Compose) and not isinstance(t, UntrackedCompose):
-            flat += list(t.flatten().transforms)
-        else:
-            flat.append(t)
-    chained = Compose(flat)
+    chained = Compose(list(transforms)).flatten()  # MONAI inlines plain nested Composes, keeps subclasses whole
     for t in transforms:
         settings = getattr(t, "preprocessing_settings", None)
         if settings is not None:
