@@ -160,24 +160,14 @@ def _dicom_value_range(path: Path, arr: np.ndarray) -> tuple[np.ndarray, tuple[f
 _PLANE_TAG_WARNING = "ImageOrientationPatient"
 
 
-def _has_plane_tags(path: Path) -> bool:
-    """Whether the DICOM file (or the first readable file of a series folder) holds both image plane tags."""
-    try:
-        import pydicom
-
-        files = [path] if path.is_file() else sorted(p for p in path.iterdir() if p.is_file())
-        for f in files:
-            try:
-                ds = pydicom.dcmread(f, stop_before_pixels=True)
-            except Exception:
-                continue
-            return "ImageOrientationPatient" in ds and "ImagePositionPatient" in ds
-    except Exception:
-        return False
-    return False
+def _has_plane_tags(obj: Any) -> bool:
+    """Whether the pydicom dataset the reader returned (or the first of a series) holds both image plane tags."""
+    while isinstance(obj, (list, tuple)) and obj:
+        obj = obj[0]
+    return hasattr(obj, "__contains__") and "ImageOrientationPatient" in obj and "ImagePositionPatient" in obj
 
 
-def _reissue_reader_warnings(caught: list[warnings.WarningMessage], path: Path, label: str) -> None:
+def _reissue_reader_warnings(caught: list[warnings.WarningMessage], obj: Any, label: str) -> None:
     """Pass the reader's warnings on, except MONAI's "plane tags missing, identity affine" one.
 
     That one is expected and harmless for 2D DICOM without image plane tags (Secondary Capture, many X-ray exports),
@@ -187,7 +177,7 @@ def _reissue_reader_warnings(caught: list[warnings.WarningMessage], path: Path, 
     """
     for w in caught:
         if issubclass(w.category, UserWarning) and _PLANE_TAG_WARNING in str(w.message):
-            if _has_plane_tags(path):
+            if _has_plane_tags(obj):  # the datasets the reader already read: no second read
                 warnings.warn(
                     f"{label}: ImageOrientationPatient / ImagePositionPatient are in the file but the DICOM reader "
                     "could not use them (e.g. decimal strings longer than DICOM's 16 characters), so the affine is "
@@ -276,7 +266,7 @@ def read_image_array(
                     warnings.simplefilter("always")
                     obj = reader.read(str(path))
                     arr, meta = reader.get_data(obj)
-                _reissue_reader_warnings(caught, path, label)
+                _reissue_reader_warnings(caught, obj, label)
             else:
                 obj = reader.read(str(path))
                 arr, meta = reader.get_data(obj)
