@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from monai_medienet.transforms.geometry import raster_affine
 from monai_medienet.utils import ClassMap
 
 __all__ = ["MANIFEST_COLUMNS", "SyntheticImageWriter", "read_manifest"]
@@ -105,7 +106,8 @@ class SyntheticImageWriter:
     (its class names must match).
 
     Formats: ``"png"`` (1 channel 8/16-bit or 3 channels 8-bit; provenance in a PNG text chunk), ``"nifti"``
-    (``.nii.gz``, 2D/3D, 1 channel, integer storage with ``scl_slope`` so readers get [0, 1]; provenance in header
+    (``.nii.gz``, 2D/3D, 1 channel, integer storage with ``scl_slope`` so readers get [0, 1]; affine
+    :func:`~monai_medienet.transforms.raster_affine`, so ITK-based viewers show it like the PNG; provenance in header
     ``descrip`` and a JSON comment extension), ``"dicom"`` (2D, 1 channel, Secondary Capture with SyntheticData=YES,
     ConversionType=SYN, ImageType DERIVED\\SECONDARY, a ContributingEquipmentSequence item with purpose
     (109100, DCM, "Synthesizing Equipment"), PatientIdentityRemoved=YES, BurnedInAnnotation=NO, fresh UIDs).
@@ -337,7 +339,7 @@ class SyntheticImageWriter:
 
         if q.shape[0] != 1:
             raise ValueError(f"SyntheticImageWriter: NIfTI output needs one channel, got shape {q.shape}.")
-        img = nib.Nifti1Image(q[0], np.eye(4))
+        img = nib.Nifti1Image(q[0], raster_affine())  # opens like the PNG twin in ITK-based viewers
         img.header.set_data_dtype(q.dtype)
         img.header.set_slope_inter(1.0 / ((1 << self.bit_depth) - 1), 0.0)
         descrip = f"SYNTHETIC MedIENet {row['class_name']} seed={row['seed']}"

@@ -10,6 +10,7 @@ from .compose import (
     classic_augmentation,
     image_preprocessing,
 )
+from .geometry import raster_affine
 from .intensity import (
     CT_WINDOWS,
     EnsureChannels,
@@ -48,5 +49,6 @@ __all__ = [
     "ct_window",
     "image_preprocessing",
     "is_supported_image_path",
+    "raster_affine",
     "read_image_array",
 ]

@@ -4,7 +4,9 @@ Axis convention of this package: spatial axes follow numpy/display order, ``(H, 
 ``(H, W, D)`` for volumes, so an image loaded from a PNG, a DICOM file, a NIfTI file written by
 :class:`monai_medienet.io.SyntheticImageWriter` or a MedMNIST array all line up pixel for pixel. (MONAI's defaults
 for PNG/DICOM swap the first two axes; here ``PILReader(reverse_indexing=False)`` and ``PydicomReader(swap_ij=False)``
-are used instead. NIfTI volumes are returned in the order stored in the file.)
+are used instead. NIfTI volumes are returned in the order stored in the file.) A PNG/JPEG/BMP/TIFF file gets the
+affine :func:`~monai_medienet.transforms.raster_affine` (where ITK-based viewers place the file) instead of
+``PILReader``'s identity, so maps written from it as NIfTI overlay it in those viewers.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import torch
 from monai.config import KeysCollection
 from monai.data import MetaTensor, NibabelReader, NumpyReader, PILReader, PydicomReader
 from monai.transforms import MapTransform, Transform
+
+from .geometry import raster_affine
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -286,6 +290,9 @@ def read_image_array(
         if kind != "numpy" and arr.ndim not in (2, 3, 4):
             raise ImageLoadError(f"{label}: unsupported image rank {arr.ndim} (shape {arr.shape}).")
         arr = _channel_first_from_reader(arr, meta, kind)
+        if kind == "pil":  # the file has no geometry: place it where ITK-based viewers put it (not PIL's identity)
+            meta = dict(meta)
+            meta["affine"] = raster_affine()
         if arr.ndim not in (3, 4):
             raise ImageLoadError(
                 f"{label}: expected a 2D or 3D image, got an array of shape {arr.shape} (rank {arr.ndim}) after "

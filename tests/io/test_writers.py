@@ -94,6 +94,19 @@ def test_nifti_and_png_carry_provenance(tmp_path):
     assert png.mode == "RGB" and json.loads(png.text["medienet_provenance"])["medienet"]["class_name"] == "pneumonia"
 
 
+def test_nifti_opens_like_its_png_twin_in_simpleitk(tmp_path):
+    """ITK-based viewers (ITK-SNAP, 3D Slicer) place the NIfTI exactly on the PNG of the same image."""
+    sitk = pytest.importorskip("SimpleITK", reason="SimpleITK (the dev extra) reads both files as ITK viewers do")
+    img, paths = _img((1, 12, 10)), {}
+    for fmt in ("png", "nifti"):
+        with SyntheticImageWriter(tmp_path / fmt, CLASSES, fmt=fmt, provenance=PROV) as writer:
+            paths[fmt] = writer.write(img, 0, seed=1)
+    png, nii = sitk.ReadImage(str(paths["png"])), sitk.ReadImage(str(paths["nifti"]))
+    on_png = sitk.Resample(nii, png, sitk.Transform(), sitk.sitkNearestNeighbor, -1.0, sitk.sitkFloat32)
+    np.testing.assert_allclose(sitk.GetArrayFromImage(on_png) * 255, sitk.GetArrayFromImage(png), atol=1e-3)
+    np.testing.assert_array_equal(sitk.GetArrayFromImage(png), np.rint(img[0].numpy() * 255))  # upright, not transposed
+
+
 def test_manifest_columns_and_types(tmp_path):
     with SyntheticImageWriter(tmp_path, CLASSES, provenance=PROV) as writer:
         writer.write_batch(torch.rand(2, 1, 8, 8), torch.tensor([1, 0]), seeds=5)

@@ -13,6 +13,7 @@ import torch
 from monai_medienet.engines import load_diffusion_generator
 from monai_medienet.engines.generation import iter_generated_batches
 from monai_medienet.schedulers import SCHEDULER_NAMES, check_clip_range
+from monai_medienet.transforms.geometry import raster_affine
 
 from .params import request_float, request_int, request_str
 from .writing import result_path, write_nifti
@@ -187,11 +188,11 @@ class SynthesisInference:
                 sending it).
 
         Returns:
-            ``(result_file, result_json)``: the synthetic image as float32 NIfTI ``(H, W)`` in [0, 1] (identity
-            affine: the generator has no world geometry) and ``{"label", "label_index", "seed", "sampler",
-            "num_inference_steps", "guidance_scale", "classes", "image_shape", "crop_size", "clip_sample_range",
-            "clip_sample_range_end", "use_ema", "checkpoint", "train_hash", "synthetic": true}`` (clamp ranges
-            ``None`` = the checkpoint's).
+            ``(result_file, result_json)``: the synthetic image as float32 NIfTI ``(H, W)`` in [0, 1] (affine
+            :func:`~monai_medienet.transforms.raster_affine`: it opens upright, like a PNG, in ITK-based viewers) and
+            ``{"label", "label_index", "seed", "sampler", "num_inference_steps", "guidance_scale", "classes",
+            "image_shape", "crop_size", "clip_sample_range", "clip_sample_range_end", "use_ema", "checkpoint",
+            "train_hash", "synthetic": true}`` (clamp ranges ``None`` = the checkpoint's).
 
         Raises:
             ValueError: see :meth:`parse_request`.
@@ -206,7 +207,7 @@ class SynthesisInference:
         )
         safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", settings["label"])
         stem = f"synthetic_{safe}_seed{settings['seed']}"
-        path = write_nifti(image, result_path(output_dir, stem))
+        path = write_nifti(image, result_path(output_dir, stem), affine=raster_affine())
         result = {
             **settings,
             "classes": self.classes,

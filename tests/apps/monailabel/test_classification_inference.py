@@ -104,6 +104,28 @@ def test_dicom_gradcam_overlays_the_input_in_world_space(tmp_path):
         assert (ij >= -0.5 - 1e-6).all() and (ij <= 31.5 + 1e-6).all()
 
 
+def test_png_gradcam_overlays_the_png_in_simpleitk(tmp_path):
+    """PNG/JPEG carry no geometry: the map gets the one ITK-based viewers give the file, so it lands on the image."""
+    sitk = pytest.importorskip("SimpleITK", reason="SimpleITK (the dev extra) reads both files as ITK viewers do")
+    classifier_path = _save(tmp_path, 32)
+    i, j = np.mgrid[0:40, 0:24]
+    blob = (255 * np.exp(-((i - 10.0) ** 2 + (j - 6.0) ** 2) / 40.0)).astype(np.uint8)  # off-centre, not symmetric
+    path = write_test_png(tmp_path / "x.png", blob)
+    task = ClassificationInference(classifier_path, device="cpu")
+    cam_file = task({"image": str(path), "gradcam": True}, tmp_path / "out")[0]
+    x = task.preprocess(path)  # the classifier input, the map's grid
+    grid = nib.load(cam_file)
+    assert grid.shape == (32, 32) and np.allclose(grid.affine, np.asarray(x.affine))
+    png = sitk.ReadImage(str(path))
+    on_png = sitk.Resample(sitk.ReadImage(cam_file), png, sitk.Transform(), sitk.sitkLinear, -1.0)
+    on_png = sitk.GetArrayFromImage(on_png)
+    assert (on_png >= 0).all()  # the map covers the whole image
+    # the classifier's input written on the map's grid lands on the PNG itself
+    nib.save(nib.Nifti1Image(x[0].numpy().astype(np.float32), grid.affine), str(tmp_path / "input.nii.gz"))
+    back = sitk.Resample(sitk.ReadImage(str(tmp_path / "input.nii.gz")), png, sitk.Transform(), sitk.sitkLinear, -1.0)
+    assert np.corrcoef(sitk.GetArrayFromImage(back).ravel(), blob.ravel())[0, 1] > 0.99
+
+
 def test_png_and_rgb_jpeg_read(tmp_path, classifier_path):
     task = ClassificationInference(classifier_path, device="cpu")
     png = write_test_png(tmp_path / "x.png", _pixels((28, 28), np.uint8, 255))

@@ -9,6 +9,7 @@ import torch
 
 from monai_medienet.apps.monailabel import SynthesisInference
 from monai_medienet.engines import iter_generated_batches
+from monai_medienet.transforms import raster_affine
 
 
 def _read(path):
@@ -26,6 +27,7 @@ def test_same_seed_same_image_and_other_class_valid(task, tmp_path):
     path_b, _ = task(dict(request), tmp_path / "b")
     a, b = _read(path_a), _read(path_b)
     assert a.shape == (16, 16) and np.array_equal(a, b)
+    assert np.allclose(nib.load(path_a).affine, raster_affine())  # opens upright, like a PNG, in ITK viewers
     assert meta["label"] == "pneumonia" and meta["label_index"] == 1 and meta["seed"] == 7
     assert meta["sampler"] == "ddim" and meta["num_inference_steps"] == 2 and meta["guidance_scale"] == 2.0
     assert meta["synthetic"] is True and meta["classes"] == ["normal", "pneumonia"]
