@@ -5,7 +5,8 @@ on an AVX2 CPU, the same 624 test images, seeds 5-9) with :func:`monai_medienet.
 applies what ``declared.md`` beside this file declared: item 1, ratio 5 - ratio 1 pooled over the non-copying
 generators ga1, ga3; item 2, their ratio-5 pools against ``real+aug``; both with the three-level bootstrap
 (generators, seed pairs, test images), Holm-adjusted over the two; item 3 (secondary), the same ratio effect for the
-copying twins g1, g3. From the repo root:
+copying twins g1, g3; item 4 (the declared addendum), ratio 5 - ratio 1 for g1, g3 on seeds 0-4, then seeds 0-9.
+From the repo root:
 
     python docs/results/chest_xray_k50_s22/analysis.py > docs/results/chest_xray_k50_s22/analysis.md
 
@@ -69,6 +70,7 @@ def main() -> None:
     if gg:
         pools["item 3 (copying twins)"] = [",".join(f"{SYN}@{g}" for g in gg), *(f"{SYN}@r5{g}" for g in gg)]
         pools["copying ratio 5 vs real+aug"] = ["real+aug", *(f"{SYN}@r5{g}" for g in gg)]
+        pools["copying ratio 5 vs real"] = ["real", *(f"{SYN}@r5{g}" for g in gg)]
     res = merge_evaluations(runs, ROOT / "s22_merged", deltas=deltas, generator_pools=list(pools.values()), n_boot=4000)
     pooled = dict(zip(pools, res["generator_pooled_deltas"].values()))
     print(
@@ -136,5 +138,79 @@ def main() -> None:
         )
 
 
+# item 4 (declared addendum): the copying pools at ratio 5 on seeds 0-4, ratio-1 and real arms from sessions 18-19
+SEEDS04 = {
+    "real": ROOT / f"{K50}real/evaluation_s18_real",
+    "real+aug": ROOT / f"{K50}real/evaluation_s18_real+aug",
+    "g1": ROOT / f"{K50}g1/evaluation_s18_syn",
+    "g3": ROOT / f"{K50}g3/evaluation_s19_syn",
+    "r5g1": ROOT / f"{K50}g1/evaluation_s22_ratio5_seeds01234",
+    "r5g3": ROOT / f"{K50}g3/evaluation_s22_ratio5_seeds01234",
+}
+ARM_OF = {"real": "real", "real+aug": "real+aug"}  # the others: real+syn+aug
+
+
+def item4() -> None:
+    """Seeds 0-4 alone (item 4) and seeds 0-9 (exploratory), three-level bootstrap over g1, g3."""
+    import numpy as np
+
+    from monai_medienet.evaluation import generator_pooled_difference, load_predictions
+    from monai_medienet.evaluation.protocol import BOOTSTRAP_SEED
+    from monai_medienet.evaluation.stats import bootstrap_indices, classification_metrics
+
+    print("\n## Item 4 (declared addendum): ratio 5 of the copying pools on seeds 0-4, and seeds 0-9\n")
+    missing = [k for k in ("r5g1", "r5g3") if not done(SEEDS04[k])]
+    if missing:
+        print(f"Not run (no predictions by the declared cutoff): {', '.join(missing)}.")
+        return
+    ten = {
+        "real": [(SEEDS04["real"], "real"), (REAL, "real")],
+        "real+aug": [(SEEDS04["real+aug"], "real+aug"), (REAL, "real+aug")],
+        **{g: [(SEEDS04[g], SYN), (RATIO1[g], SYN)] for g in ("g1", "g3")},
+        **{f"r5{g}": [(SEEDS04[f"r5{g}"], SYN), (RATIO5[g], SYN)] for g in ("g1", "g3")},
+    }
+    for title, parts_of in (("seeds 0-4 (item 4)", lambda p: p[:1]), ("ten seeds, 0-9 (exploratory)", lambda p: p)):
+        probs, labels = {}, None
+        for arm, parts in ten.items():
+            seqs = []
+            for f, name in parts_of(parts):
+                y, _, p = load_predictions(f / "predictions.npz")
+                assert labels is None or np.array_equal(labels, y), f
+                labels = y
+                seqs += p[name]
+            probs[arm] = seqs
+        idx = bootstrap_indices(len(labels), 4000, seed=BOOTSTRAP_SEED, strata=labels)
+        print(f"\n### {title}\n")
+        print("| arm | AUROC, mean of seeds | seed AUROCs |")
+        print("|---|---|---|")
+        for arm, seqs in probs.items():
+            vals = [classification_metrics(labels, s)["auroc"] for s in seqs]
+            print(f"| {arm} | {np.mean(vals):.4f} ({len(seqs)} seeds) | {', '.join(f'{v:.3f}' for v in vals)} |")
+        print("\n| comparison | per generator (g1, g3) | mean Δ AUROC [generators, seeds, images] | P(Δ ≤ 0) |")
+        print("|---|---|---|---|")
+        r5 = [probs["r5g1"], probs["r5g3"]]
+        rows = {
+            "ratio 5 - ratio 1": (r5, [probs["g1"], probs["g3"]]),
+            "ratio 5 - real+aug": (r5, probs["real+aug"]),
+            "ratio 5 - real": (r5, probs["real"]),
+            "ratio 1 - real+aug": ([probs["g1"], probs["g3"]], probs["real+aug"]),
+        }
+        res = {}
+        for label, (arms, base) in rows.items():
+            a = generator_pooled_difference(labels, arms, base, indices=idx)["auroc"]
+            res[label] = a
+            per = ", ".join(f"{d:+.4f}" for d in a["generator_deltas"])
+            print(f"| {label} | {per} | {fmt(a)} | {a['prob_le_0']:.4f} |")
+        if title.startswith("seeds 0-4"):
+            a = res["ratio 5 - ratio 1"]
+            print(
+                f"\nItem 4, declared primary (ratio 5 - ratio 1, copying pools g1, g3, seeds 0-4): {fmt(a)}, "
+                f"P(Δ ≤ 0) {a['prob_le_0']:.4f}; interval {'excludes' if a['ci_low'] > 0 else 'includes'} zero; "
+                f"prediction (0.000 to +0.015, interval including zero) "
+                f"{'held' if 0 <= a['delta'] <= 0.015 and a['ci_low'] <= 0 else 'failed'}."
+            )
+
+
 if __name__ == "__main__":
     main()
+    item4()
