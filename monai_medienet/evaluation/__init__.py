@@ -29,10 +29,13 @@ from .protocol import (
     run_evaluation,
 )
 from .report import (
+    arms_table,
+    deltas_table,
     load_predictions,
     plot_auroc_bars,
     plot_differences,
     plot_roc_curves,
+    pooled_deltas_table,
     save_predictions,
     write_report,
 )
@@ -70,9 +73,11 @@ __all__ = [
     "bootstrap_arm",
     "bootstrap_ci",
     "bootstrap_indices",
+    "arms_table",
     "base_arm",
     "build_classifier",
     "cross_entropy",
+    "deltas_table",
     "check_generator_leakage",
     "check_synthetic_sources",
     "classification_metrics",
@@ -90,6 +95,7 @@ __all__ = [
     "plot_auroc_bars",
     "plot_differences",
     "plot_roc_curves",
+    "pooled_deltas_table",
     "predict_proba",
     "recalibrate_batchnorm",
     "run_evaluation",

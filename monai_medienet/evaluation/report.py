@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -107,8 +107,119 @@ def _pretrain_text(results: Mapping) -> str:
     )
 
 
-def _ci(d: Mapping, key: str = "mean") -> str:
-    return f"{_fmt(d[key])} [{_fmt(d['ci_low'])}, {_fmt(d['ci_high'])}]"
+def _ci(d: Mapping, key: str = "mean", nd: int = 3) -> str:
+    return f"{_fmt(d[key], nd)} [{_fmt(d['ci_low'], nd)}, {_fmt(d['ci_high'], nd)}]"
+
+
+def arms_table(results: Mapping[str, Any], digits: int = 3) -> list[str]:
+    """The per-arm test metrics of evaluation (or merged) results as Markdown table lines.
+
+    Args:
+        results: the ``results.json`` dict of :func:`~monai_medienet.evaluation.run_evaluation` or
+            :func:`~monai_medienet.evaluation.merge_evaluations`.
+        digits: decimals of every number.
+
+    Returns:
+        Header, separator and one row per arm: AUROC / accuracy / sensitivity / specificity as mean [CI], the seed
+        AUROCs, best validation AUROCs, mean validation loss and steps run per seed.
+    """
+    f = lambda v: _fmt(v, digits)  # noqa: E731
+    lines = [
+        "| arm | AUROC | accuracy | sensitivity | specificity | seed AUROCs | best val AUROC | val loss (mean) "
+        "| steps run |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for arm, r in results["arms"].items():
+        m = r["metrics"]
+        seeds = ", ".join(f(v) for v in m["auroc"]["seed_values"])
+        val = ", ".join(f(x["best_val_auroc"]) for x in r["runs"])
+        losses = [x["val_loss"] for x in r["runs"] if "val_loss" in x]  # absent in results of older versions
+        val_loss = f(float(np.mean(losses))) if len(losses) == len(r["runs"]) else "—"
+        # pretrain arms: synthetic pre-training steps + real fine-tuning steps
+        steps = ", ".join(
+            f"{x['pretrain']['steps_run']}+{x['steps_run']}" if "pretrain" in x else str(x["steps_run"])
+            for x in r["runs"]
+        )
+        ci = [_ci(m[k], nd=digits) for k in ("auroc", "accuracy", "sensitivity", "specificity")]
+        lines.append(f"| {arm} | {' | '.join(ci)} | {seeds} | {val} | {val_loss} | {steps} |")
+    return lines
+
+
+def deltas_table(results: Mapping[str, Any], digits: int = 3) -> list[str]:
+    """The paired differences of evaluation (or merged) results as Markdown table lines (empty without any).
+
+    Args:
+        results: see :func:`arms_table`.
+        digits: decimals of every number.
+
+    Returns:
+        Header, separator and one row per difference: Δ of the four metrics with the seeds-fixed interval, one-sided
+        P(Δ AUROC ≤ 0), its Holm-adjusted P (the declared primary in bold with its raw P), and the two-level interval
+        and P with the seed pairs resampled.
+    """
+    if not results.get("deltas"):
+        return []
+    f = lambda v: _fmt(v, digits)  # noqa: E731
+    lines = [
+        "| comparison | Δ AUROC | Δ accuracy | Δ sensitivity | Δ specificity | P(Δ AUROC ≤ 0) | Holm-adjusted P "
+        "| Δ AUROC, CI with seeds resampled | P, seeds resampled (Holm) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    primary = (results.get("multiplicity") or {}).get("primary")
+    for name, d in results["deltas"].items():
+        au = d["auroc"]
+        adj = "primary (raw P)" if name == primary else f(au.get("p_holm"))
+        if au.get("ci_low_seeds") is None:  # one seed, or results written before the two-level interval
+            two_level = "n/a | n/a"
+        else:
+            p2 = f(au["prob_le_0_seeds"])
+            if name != primary and au.get("p_holm_seeds") is not None:
+                p2 += f" ({f(au['p_holm_seeds'])})"
+            two_level = f"{f(au['delta'])} [{f(au['ci_low_seeds'])}, {f(au['ci_high_seeds'])}] | {p2}"
+        ci = [_ci(d[k], "delta", digits) for k in ("auroc", "accuracy", "sensitivity", "specificity")]
+        label = f"**{name}**" if name == primary else name
+        lines.append(f"| {label} | {' | '.join(ci)} | {f(au['prob_le_0'])} | {adj} | {two_level} |")
+    return lines
+
+
+def pooled_deltas_table(results: Mapping[str, Any], digits: int = 3, labels: Sequence[str] | None = None) -> list[str]:
+    """The differences pooled over generators (``merge_evaluations(..., generator_pools=...)``) as Markdown lines.
+
+    Args:
+        results: see :func:`arms_table`.
+        digits: decimals of every number.
+        labels: one name per pooled difference, in order (e.g. the items of a declared plan), shown in a first
+            column; ``None``: no such column.
+
+    Returns:
+        Header, separator and one row per pooled difference: the generators, Δ AUROC per generator, the mean Δ with
+        the three-level interval (generators, seeds, test images), P(Δ ≤ 0) and the test-images-only interval; empty
+        without pooled differences.
+
+    Raises:
+        ValueError: ``labels`` of another length than the pooled differences.
+    """
+    pooled = results.get("generator_pooled_deltas") or {}
+    if not pooled:
+        return []
+    if labels is not None and len(labels) != len(pooled):
+        raise ValueError(f"pooled_deltas_table: {len(labels)} labels for {len(pooled)} pooled differences.")
+    f = lambda v: _fmt(v, digits)  # noqa: E731
+    first = "| item " if labels is not None else ""
+    lines = [
+        f"{first}| comparison | generators | Δ AUROC per generator | mean Δ AUROC [CI: generators, seeds, test images] "
+        "| P(Δ AUROC ≤ 0) | CI, test images only |",
+        "|---" * (6 + (labels is not None)) + "|",
+    ]
+    for i, (name, d) in enumerate(pooled.items()):
+        au = d["metrics"]["auroc"]
+        per = ", ".join(f(x) for x in au["generator_deltas"])
+        lead = f"| {labels[i]} " if labels is not None else ""
+        lines.append(
+            f"{lead}| {name} | {len(d['arms'])} | {per} | {f(au['delta'])} [{f(au['ci_low'])}, {f(au['ci_high'])}] "
+            f"| {f(au['prob_le_0'])} | [{f(au['ci_low_images'])}, {f(au['ci_high_images'])}] |"
+        )
+    return lines
 
 
 def _roc(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -393,51 +504,16 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
         "",
         f"## Test metrics per arm (mean over seeds, {conf}% bootstrap CI)",
         "",
-        "| arm | AUROC | accuracy | sensitivity | specificity | seed AUROCs | best val AUROC | val loss (mean) "
-        "| steps run |",
-        "|---|---|---|---|---|---|---|---|---|",
+        *arms_table(results),
     ]
-    for arm, r in results["arms"].items():
-        m = r["metrics"]
-        seeds = ", ".join(_fmt(v) for v in m["auroc"]["seed_values"])
-        val = ", ".join(_fmt(x["best_val_auroc"]) for x in r["runs"])
-        losses = [x["val_loss"] for x in r["runs"] if "val_loss" in x]  # absent in results of older versions
-        val_loss = _fmt(float(np.mean(losses))) if len(losses) == len(r["runs"]) else "—"
-        # pretrain arms: synthetic pre-training steps + real fine-tuning steps
-        steps = ", ".join(
-            f"{x['pretrain']['steps_run']}+{x['steps_run']}" if "pretrain" in x else str(x["steps_run"])
-            for x in r["runs"]
-        )
-        lines.append(
-            f"| {arm} | {_ci(m['auroc'])} | {_ci(m['accuracy'])} | {_ci(m['sensitivity'])} | "
-            f"{_ci(m['specificity'])} | {seeds} | {val} | {val_loss} | {steps} |"
-        )
     if results["deltas"]:
         lines += [
             "",
             f"## Paired differences (same test images, same seeds; {conf}% bootstrap CI)",
             "",
-            "| comparison | Δ AUROC | Δ accuracy | Δ sensitivity | Δ specificity | P(Δ AUROC ≤ 0) | Holm-adjusted P "
-            "| Δ AUROC, CI with seeds resampled | P, seeds resampled (Holm) |",
-            "|---|---|---|---|---|---|---|---|---|",
+            *deltas_table(results),
         ]
         multiplicity = results.get("multiplicity") or {}
-        primary = multiplicity.get("primary")
-        for name, d in results["deltas"].items():
-            adj = "primary (raw P)" if name == primary else _fmt(d["auroc"].get("p_holm"))
-            au = d["auroc"]
-            if au.get("ci_low_seeds") is None:  # one seed, or results written before the two-level interval
-                two_level = "n/a | n/a"
-            else:
-                p2 = _fmt(au["prob_le_0_seeds"])
-                if name != primary and au.get("p_holm_seeds") is not None:
-                    p2 += f" ({_fmt(au['p_holm_seeds'])})"
-                two_level = f"{_fmt(au['delta'])} [{_fmt(au['ci_low_seeds'])}, {_fmt(au['ci_high_seeds'])}] | {p2}"
-            lines.append(
-                f"| {'**' + name + '**' if name == primary else name} | {_ci(d['auroc'], 'delta')} | "
-                f"{_ci(d['accuracy'], 'delta')} | {_ci(d['sensitivity'], 'delta')} | {_ci(d['specificity'], 'delta')} "
-                f"| {_fmt(d['auroc']['prob_le_0'])} | {adj} | {two_level} |"
-            )
         alpha = (1.0 - float(s["confidence"])) / 2.0
         lines += [
             "",
@@ -455,18 +531,8 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
             "",
             f"## Differences pooled over generators ({conf}% bootstrap CI)",
             "",
-            "| comparison | generators | Δ AUROC per generator | mean Δ AUROC [CI: generators, seeds, test images] "
-            "| P(Δ AUROC ≤ 0) | CI, test images only |",
-            "|---|---|---|---|---|---|",
+            *pooled_deltas_table(results),
         ]
-        for name, d in pooled.items():
-            au = d["metrics"]["auroc"]
-            per = ", ".join(_fmt(x) for x in au["generator_deltas"])
-            lines.append(
-                f"| {name} | {len(d['arms'])} | {per} | {_fmt(au['delta'])} [{_fmt(au['ci_low'])}, "
-                f"{_fmt(au['ci_high'])}] | {_fmt(au['prob_le_0'])} | [{_fmt(au['ci_low_images'])}, "
-                f"{_fmt(au['ci_high_images'])}] |"
-            )
         lines += [
             "",
             "Each arm is one recipe with another generator's pool (generators trained alike on the same images); the "

@@ -10,7 +10,7 @@ from .compose import (
     classic_augmentation,
     image_preprocessing,
 )
-from .geometry import raster_affine
+from .geometry import RASTER, raster_affine, raster_axcodes, validate_orientation
 from .intensity import (
     CT_WINDOWS,
     EnsureChannels,
@@ -33,6 +33,7 @@ __all__ = [
     "CT_WINDOWS",
     "IMAGE_EXTENSIONS",
     "INTENSITY_MODES",
+    "RASTER",
     "RESIZE_MODES",
     "EnsureChannels",
     "EnsureChannelsd",
@@ -50,5 +51,7 @@ __all__ = [
     "image_preprocessing",
     "is_supported_image_path",
     "raster_affine",
+    "raster_axcodes",
     "read_image_array",
+    "validate_orientation",
 ]

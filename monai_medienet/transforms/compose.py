@@ -22,6 +22,7 @@ from monai.transforms import (
     ScaleIntensityRangePercentilesd,
 )
 
+from .geometry import validate_orientation
 from .intensity import CT_WINDOWS, EnsureChannelsd, ScaleIntensityByDtyped, ct_window
 from .loading import LoadMedicalImaged
 from .spatial import FitAndPadd
@@ -61,6 +62,7 @@ def image_preprocessing(
     label_key: str | None = "label",
     divisible_by: int | None = None,
     track_meta: bool = False,
+    orientation: str | None = None,
 ) -> Compose:
     """The standard preprocessing from any source item (path or array) to a model-ready item.
 
@@ -83,15 +85,19 @@ def image_preprocessing(
         label_key: label key made an int64 scalar tensor when present (``None`` to leave labels alone).
         divisible_by: when given, ``image_size`` must be divisible by it (guards the autoencoder's downsampling).
         track_meta: keep ``MetaTensor`` outputs (default plain ``torch.Tensor``).
+        orientation: axis order of NIfTI/DICOM inputs (``None``: as stored; ``"raster"``: this package's (rows,
+            columns) order, e.g. for a NIfTI that ITK wrote from a PNG; or axis codes such as ``"RAS"``), see
+            :class:`LoadMedicalImage`.
 
     Returns:
         A MONAI ``Compose`` mapping ``{"image": path | array, "label": int, ...}`` to
         ``{"image": float32 (C, *image_size) in [0, 1], "label": int64 scalar, ...}``. Its attribute
-        ``preprocessing_settings`` (``{"image_size", "channels", "intensity", "resize_mode"}``) lets a consumer record
-        how its images were made (the evaluation stores it with saved classifiers, for serving).
+        ``preprocessing_settings`` (``{"image_size", "channels", "intensity", "resize_mode", "orientation"}``) lets a
+        consumer record how its images were made (the evaluation stores it with saved classifiers, for serving).
 
     Raises:
-        ValueError: invalid ``image_size``, ``channels``, ``intensity``, ``resize_mode`` or divisibility.
+        ValueError: invalid ``image_size``, ``channels``, ``intensity``, ``resize_mode``, ``orientation`` or
+            divisibility.
     """
     size = (int(image_size),) * 2 if isinstance(image_size, (int, np.integer)) else tuple(int(s) for s in image_size)
     if len(size) not in (2, 3) or any(s < 1 for s in size):
@@ -110,7 +116,11 @@ def image_preprocessing(
                 f"image_preprocessing: image_size {size} is not divisible by {divisible_by} (the autoencoder's "
                 "downsampling); pad to the next multiple instead."
             )
-    transforms: list = [LoadMedicalImaged(keys=keys), EnsureChannelsd(keys=keys, channels=channels)]
+    orientation = validate_orientation(orientation, "image_preprocessing")
+    transforms: list = [
+        LoadMedicalImaged(keys=keys, orientation=orientation),
+        EnsureChannelsd(keys=keys, channels=channels),
+    ]
     scale = _intensity_transform(intensity, keys)
     if scale is not None:
         transforms.append(scale)
@@ -131,6 +141,7 @@ def image_preprocessing(
         "channels": int(channels),
         "intensity": intensity,
         "resize_mode": resize_mode,
+        "orientation": orientation,
     }
     return compose
 

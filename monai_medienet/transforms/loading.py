@@ -4,9 +4,13 @@ Axis convention of this package: spatial axes follow numpy/display order, ``(H, 
 ``(H, W, D)`` for volumes, so an image loaded from a PNG, a DICOM file, a NIfTI file written by
 :class:`monai_medienet.io.SyntheticImageWriter` or a MedMNIST array all line up pixel for pixel. (MONAI's defaults
 for PNG/DICOM swap the first two axes; here ``PILReader(reverse_indexing=False)`` and ``PydicomReader(swap_ij=False)``
-are used instead. NIfTI volumes are returned in the order stored in the file.) A PNG/JPEG/BMP/TIFF file gets the
-affine :func:`~monai_medienet.transforms.raster_affine` (where ITK-based viewers place the file) instead of
-``PILReader``'s identity, so maps written from it as NIfTI overlay it in those viewers.
+are used instead. NIfTI volumes are returned in the order stored in the file unless ``orientation`` asks otherwise.)
+A PNG/JPEG/BMP/TIFF file gets the affine :func:`~monai_medienet.transforms.raster_affine` (where ITK-based viewers
+place the file) instead of ``PILReader``'s identity, so maps written from it as NIfTI overlay it in those viewers.
+
+``LoadMedicalImage(orientation="raster")`` also brings files that carry geometry into that (rows, columns) order with
+MONAI's ``Orientation``: a NIfTI that ITK (3D Slicer, SimpleITK) wrote from a PNG is stored as (columns, rows) and is
+transposed back; PNGs and axial DICOM slices are already in that order and are left alone.
 """
 
 from __future__ import annotations
@@ -21,9 +25,9 @@ import numpy as np
 import torch
 from monai.config import KeysCollection
 from monai.data import MetaTensor, NibabelReader, NumpyReader, PILReader, PydicomReader
-from monai.transforms import MapTransform, Transform
+from monai.transforms import MapTransform, Orientation, Transform
 
-from .geometry import raster_affine
+from .geometry import RASTER, raster_affine, raster_axcodes, validate_orientation
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -332,9 +336,18 @@ class LoadMedicalImage(Transform):
         collapse_equal_channels: see :func:`read_image_array`.
         check_finite: raise on NaN/Inf pixels.
         npz_key: which array of a multi-array ``.npz`` file to read.
+        orientation: axis order of images read from files with geometry (NIfTI, DICOM), applied with MONAI's
+            ``Orientation`` (the affine follows, so world-space outputs still line up). ``None`` (default): as stored
+            in the file, like MONAI's ``LoadImage``. ``"raster"``: this package's (rows, columns) order, the axis codes
+            ``"PL"`` (2D) / ``"PLS"`` (3D) of :func:`~monai_medienet.transforms.raster_affine`; files whose affine is
+            the identity (no geometry recorded: NIfTI saved without one, DICOM without image plane tags) are left as
+            stored. Axis codes such as ``"RAS"``: reorient every file with an affine to them (their length must match
+            the image's spatial rank). Arrays and numpy files carry no geometry and are never reoriented.
 
     Raises:
-        ImageLoadError: from ``__call__``, naming the file, for any unusable input.
+        ValueError: an invalid ``orientation`` (from ``__init__``).
+        ImageLoadError: from ``__call__``, naming the file, for any unusable input (also axis codes whose length
+            does not match the file's spatial rank).
     """
 
     def __init__(
@@ -343,11 +356,13 @@ class LoadMedicalImage(Transform):
         collapse_equal_channels: bool = True,
         check_finite: bool = True,
         npz_key: str | None = None,
+        orientation: str | None = None,
     ) -> None:
         self.dtype = dtype
         self.collapse_equal_channels = collapse_equal_channels
         self.check_finite = check_finite
         self.npz_key = npz_key
+        self.orientation = validate_orientation(orientation, type(self).__name__)
 
     def __call__(self, img: Any, name: str | None = None) -> MetaTensor:
         """Load ``img``.
@@ -379,7 +394,28 @@ class LoadMedicalImage(Transform):
         keep = {
             k: v for k, v in meta.items() if k in ("filename_or_obj", "spacing", ORIGINAL_DTYPE_KEY, VALUE_RANGE_KEY)
         }
-        return MetaTensor(torch.from_numpy(np.ascontiguousarray(arr)), affine=affine, meta=keep)
+        out = MetaTensor(torch.from_numpy(np.ascontiguousarray(arr)), affine=affine, meta=keep)
+        if self.orientation is not None and affine is not None and isinstance(img, (str, os.PathLike)):
+            out = self._reorient(out, Path(img), np.asarray(affine, dtype=np.float64), name)
+        return out
+
+    def _reorient(self, img: MetaTensor, path: Path, affine: np.ndarray, name: str | None) -> MetaTensor:
+        """Apply ``self.orientation`` to an image read from ``path`` (see the class docstring)."""
+        if _reader_kind(path) not in ("nifti", "dicom"):  # raster files are already in raster order; numpy has none
+            return img
+        spatial = img.ndim - 1
+        if self.orientation == RASTER:
+            if np.allclose(affine, np.eye(len(affine))):  # no geometry recorded: keep the stored order
+                return img
+            codes = raster_axcodes(spatial)
+        else:
+            codes = self.orientation
+            if len(codes) != spatial:
+                raise ImageLoadError(
+                    f"{name or path}: orientation {codes!r} names {len(codes)} axes but the image has {spatial} "
+                    f"spatial axes (shape {tuple(img.shape)})."
+                )
+        return Orientation(axcodes=codes, labels=None)(img)
 
 
 class LoadMedicalImaged(MapTransform):
@@ -393,7 +429,11 @@ class LoadMedicalImaged(MapTransform):
         collapse_equal_channels: see :func:`read_image_array`.
         check_finite: raise on NaN/Inf pixels.
         npz_key: which array of a multi-array ``.npz`` file to read.
+        orientation: ``None`` (as stored), ``"raster"`` or axis codes, see :class:`LoadMedicalImage`.
         allow_missing_keys: don't raise when a key is absent.
+
+    Raises:
+        ValueError: an invalid ``orientation``.
     """
 
     def __init__(
@@ -403,11 +443,16 @@ class LoadMedicalImaged(MapTransform):
         collapse_equal_channels: bool = True,
         check_finite: bool = True,
         npz_key: str | None = None,
+        orientation: str | None = None,
         allow_missing_keys: bool = False,
     ) -> None:
         super().__init__(keys, allow_missing_keys)
         self.loader = LoadMedicalImage(
-            dtype=dtype, collapse_equal_channels=collapse_equal_channels, check_finite=check_finite, npz_key=npz_key
+            dtype=dtype,
+            collapse_equal_channels=collapse_equal_channels,
+            check_finite=check_finite,
+            npz_key=npz_key,
+            orientation=validate_orientation(orientation, type(self).__name__),
         )
 
     def __call__(self, data: Mapping[Hashable, Any]) -> dict[Hashable, Any]:

@@ -81,5 +81,5 @@ def test_protocol_stores_the_preprocessing_with_saved_classifiers(tmp_path):
     )
     loaded = load_classifier(res["classifier_checkpoints"]["real"])
     assert loaded.extra["preprocessing"] == {
-        "image_size": [16, 16], "channels": 1, "intensity": "none", "resize_mode": "resize"
+        "image_size": [16, 16], "channels": 1, "intensity": "none", "resize_mode": "resize", "orientation": None
     }  # fmt: skip

@@ -6,7 +6,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from monai_medienet.evaluation import base_arm, load_predictions, merge_evaluations, plot_differences, run_evaluation
+from monai_medienet.evaluation import (
+    arms_table,
+    base_arm,
+    deltas_table,
+    load_predictions,
+    merge_evaluations,
+    plot_differences,
+    pooled_deltas_table,
+    run_evaluation,
+)
 from monai_medienet.evaluation.__main__ import main
 from tests.evaluation.test_protocol import _fast, _random_splits
 
@@ -307,3 +316,30 @@ def test_generator_training_records_survive_a_merge(runs, tmp_path):
     same = merge_evaluations([tmp_path / "a", ("v", root / "syn")], output_dir=tmp_path / "m2")
     assert same["leakage_check"]["generator_training"] == records["a"]  # the run without a record does not count
     assert "Generator training: seed 1, its images as they are." in (tmp_path / "m2" / "report.md").read_text()
+
+
+def test_markdown_tables_render_the_merged_numbers(runs, tmp_path):
+    """arms_table / deltas_table / pooled_deltas_table: the report's tables, at any precision, for analysis scripts."""
+    root, _ = runs
+    res = merge_evaluations(
+        [root / "base", ("v1", root / "syn"), ("v2", root / "full")],
+        tmp_path,
+        generator_pools=[["real", "real+syn+aug@v1", "real+syn+aug@v2"]],
+    )
+    arms = arms_table(res, digits=4)
+    assert len(arms) == 2 + len(res["arms"]) and arms[1].count("|") == arms[0].count("|")
+    real = res["arms"]["real"]["metrics"]["auroc"]
+    assert arms[2].startswith(f"| real | {real['mean']:.4f} [{real['ci_low']:.4f}, {real['ci_high']:.4f}] |")
+    report = (tmp_path / "report.md").read_text()
+    for line in (*arms_table(res), *deltas_table(res), *pooled_deltas_table(res)):  # the report's own tables
+        assert line in report
+    name, d = next(iter(res["deltas"].items()))
+    row = next(x for x in deltas_table(res, digits=5) if x.startswith(f"| {name} |"))
+    assert f"{d['auroc']['delta']:.5f} [{d['auroc']['ci_low']:.5f}," in row
+    labelled = pooled_deltas_table(res, labels=["item 1"])
+    assert labelled[0].startswith("| item | comparison |") and labelled[2].startswith("| item 1 | mean(")
+    assert labelled[1].count("|") == labelled[0].count("|") == labelled[2].count("|")
+    with pytest.raises(ValueError, match="pooled_deltas_table: 2 labels for 1 pooled differences"):
+        pooled_deltas_table(res, labels=["a", "b"])
+    empty = {"arms": {}, "deltas": {}}
+    assert deltas_table(empty) == [] and pooled_deltas_table(empty) == [] and len(arms_table(empty)) == 2

@@ -14,6 +14,8 @@ Start it (in the MONAI Label environment, see README.md beside this file)::
 - ``device``: ``auto`` (default), ``cpu`` or ``cuda[:i]``;
 - ``classifier_intensity``, ``classifier_resize_mode``: override the preprocessing stored with the classifier
   (defaults: the checkpoint's, which the evaluation writes; else ``dtype`` / ``pad`` as in the PneumoniaMNIST bundle);
+- ``classifier_orientation``: axis order of NIfTI/DICOM inputs (default ``raster``: the (rows, columns) order of the
+  training PNGs, so a NIfTI that 3D Slicer wrote from a PNG is not classified on its side; or axis codes, e.g. ``RAS``);
 - ``synthesis_crop_size``: e.g. ``28,28`` to undo the MedMNIST bundles' padding to 32 px (default: none);
 - ``max_inference_steps``: the largest ``num_inference_steps`` a synthesis request may ask for (default 200);
 - ``synthesis_clip_sample_range``, ``synthesis_clip_sample_range_end``: e.g. ``-2,2`` and ``-1.75,1.75``, a clamp
@@ -103,6 +105,7 @@ class MedIENetApp(MONAILabelApp):
                 device=self.device,
                 intensity=self.conf.get("classifier_intensity") or None,
                 resize_mode=self.conf.get("classifier_resize_mode") or None,
+                orientation=self.conf.get("classifier_orientation") or None,
             )
         if self.diffusion_checkpoint:
             infers["medienet_synthesis"] = MedIENetSynthesisTask(

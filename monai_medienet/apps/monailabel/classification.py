@@ -13,7 +13,7 @@ import torch
 from monai.visualize import GradCAM
 
 from monai_medienet.evaluation.export import LoadedClassifier, load_classifier
-from monai_medienet.transforms import INTENSITY_MODES, RESIZE_MODES, image_preprocessing
+from monai_medienet.transforms import INTENSITY_MODES, RASTER, RESIZE_MODES, image_preprocessing, validate_orientation
 
 from .params import request_bool, request_str
 from .writing import result_path, write_nifti
@@ -29,7 +29,9 @@ class ClassificationInference:
     The image is read with MONAI's readers (``PydicomReader`` for a DICOM file or series folder, ``NibabelReader``
     for NIfTI, ``PILReader`` for PNG/JPEG, through :func:`~monai_medienet.transforms.image_preprocessing`) and
     preprocessed as the evaluation's classifiers saw their images: ``in_channels`` channels, intensity to [0, 1]
-    (``intensity``), fitted to the classifier's ``image_size`` (``resize_mode``), float32 ``(C, H, W)``.
+    (``intensity``), fitted to the classifier's ``image_size`` (``resize_mode``), float32 ``(C, H, W)``. NIfTI and
+    DICOM files are brought into the (rows, columns) order the classifier was trained in (``orientation="raster"``): a
+    NIfTI that 3D Slicer / ITK wrote from a PNG is stored transposed and would otherwise be classified on its side.
 
     Args:
         checkpoint: a classifier checkpoint written by :func:`~monai_medienet.evaluation.save_classifier` (or one
@@ -41,11 +43,14 @@ class ClassificationInference:
             else ``"pad"`` (the package default: fit with aspect kept, then zero-pad; a square image larger than the
             classifier's input is resized either way).
         target_layer: layer of the network whose activations Grad-CAM weighs (``"layer4"`` for MONAI ResNets).
+        orientation: axis order of NIfTI/DICOM inputs (see :class:`~monai_medienet.transforms.LoadMedicalImage`);
+            ``None``: the checkpoint's ``extra["preprocessing"]["orientation"]`` when it names one, else ``"raster"``
+            (the order of the PNG/JPEG/npz images the bundles train on; PNGs and axial DICOM are not changed by it).
 
     Raises:
         FileNotFoundError: a missing checkpoint.
-        ValueError: a file that is not a classifier checkpoint, an unknown ``intensity`` / ``resize_mode``, or a
-            ``target_layer`` the network does not have.
+        ValueError: a file that is not a classifier checkpoint, an unknown ``intensity`` / ``resize_mode`` /
+            ``orientation``, or a ``target_layer`` the network does not have.
     """
 
     def __init__(
@@ -55,6 +60,7 @@ class ClassificationInference:
         intensity: str | None = None,
         resize_mode: str | None = None,
         target_layer: str = "layer4",
+        orientation: str | None = None,
     ) -> None:
         self.classifier = (
             checkpoint if isinstance(checkpoint, LoadedClassifier) else load_classifier(checkpoint, device)
@@ -67,6 +73,7 @@ class ClassificationInference:
             raise ValueError(f"{_OWNER}: intensity must be one of {list(INTENSITY_MODES)}, got {self.intensity!r}.")
         if self.resize_mode not in RESIZE_MODES:
             raise ValueError(f"{_OWNER}: resize_mode must be one of {list(RESIZE_MODES)}, got {self.resize_mode!r}.")
+        self.orientation = validate_orientation(orientation or stored.get("orientation") or RASTER, _OWNER)
         if target_layer not in dict(self.classifier.network.named_modules()):
             raise ValueError(f"{_OWNER}: target_layer {target_layer!r} is not a layer of the {self.classifier.arch}.")
         self.target_layer = target_layer
@@ -79,6 +86,7 @@ class ClassificationInference:
             resize_mode=self.resize_mode,
             label_key=None,
             track_meta=True,  # keeps the affine, updated by the resize/pad, for the Grad-CAM file
+            orientation=self.orientation,
         )
 
     @property
@@ -197,7 +205,11 @@ class ClassificationInference:
                 {"idx": i, "label": n, "score": float(p)} for i, (n, p) in enumerate(zip(self.classes, probs))
             ],
             "image_size": list(self.classifier.image_size),
-            "preprocessing": {"intensity": self.intensity, "resize_mode": self.resize_mode},
+            "preprocessing": {
+                "intensity": self.intensity,
+                "resize_mode": self.resize_mode,
+                "orientation": self.orientation,
+            },
         }
         if not want_cam:
             return None, result

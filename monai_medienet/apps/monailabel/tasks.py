@@ -71,6 +71,8 @@ class MedIENetClassificationTask(_InferTaskBase):
         device: compute device (``"auto"``/None: CUDA when available, else CPU).
         intensity: preprocessing intensity mode (``None``: the checkpoint's, else ``"dtype"``).
         resize_mode: ``"pad"`` or ``"resize"`` (``None``: the checkpoint's, else ``"pad"``).
+        orientation: axis order of NIfTI/DICOM inputs (``None``: the checkpoint's, else ``"raster"``; see
+            :class:`ClassificationInference`).
         description: shown in MONAI Label's ``/info``.
 
     Raises:
@@ -84,10 +86,13 @@ class MedIENetClassificationTask(_InferTaskBase):
         device: str | torch.device | None = None,
         intensity: str | None = None,
         resize_mode: str | None = None,
+        orientation: str | None = None,
         description: str = "MedIENet evaluation classifier: class probabilities and an optional Grad-CAM map",
     ) -> None:
         _require_monailabel(type(self).__name__)
-        self.logic = ClassificationInference(checkpoint, device=device, intensity=intensity, resize_mode=resize_mode)
+        self.logic = ClassificationInference(
+            checkpoint, device=device, intensity=intensity, resize_mode=resize_mode, orientation=orientation
+        )
         super().__init__(
             type=_InferType.CLASSIFICATION,
             labels=self.logic.classes,

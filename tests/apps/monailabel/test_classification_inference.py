@@ -168,3 +168,35 @@ def test_bad_inputs_and_settings(tmp_path, classifier_path):
     with pytest.raises(ValueError, match="ClassificationInference: target_layer 'layer9' is not a layer"):
         ClassificationInference(classifier_path, target_layer="layer9")
     assert ClassificationInference(classifier_path, intensity="minmax")({"image": str(signed)})[1]["label"]
+
+
+def test_itk_nifti_of_a_png_is_classified_as_the_png(tmp_path, classifier_path):
+    """3D Slicer / SimpleITK store a PNG as NIfTI (columns, rows): served upright, not on its side."""
+    sitk = pytest.importorskip("SimpleITK", reason="SimpleITK (the dev extra) writes NIfTI as 3D Slicer does")
+    i, j = np.mgrid[0:40, 0:24]
+    blob = (255 * np.exp(-((i - 10.0) ** 2 + (j - 6.0) ** 2) / 40.0)).astype(np.uint8)
+    png = write_test_png(tmp_path / "x.png", blob)
+    nifti = tmp_path / "x.nii.gz"
+    sitk.WriteImage(sitk.GetImageFromArray(blob), str(nifti))
+    task = ClassificationInference(classifier_path, device="cpu")
+    assert task.orientation == "raster"
+    np.testing.assert_allclose(task.preprocess(nifti).numpy(), task.preprocess(png).numpy(), atol=1e-6)
+    result = task({"image": str(nifti)})[1]
+    assert result["preprocessing"]["orientation"] == "raster"
+    assert result["probabilities"] == pytest.approx(task({"image": str(png)})[1]["probabilities"], abs=1e-6)
+    stored = ClassificationInference(classifier_path, device="cpu", orientation="LP")  # the file's own order
+    assert tuple(stored.preprocess(nifti).shape) == (1, 16, 16)
+    assert not np.allclose(stored.preprocess(nifti).numpy(), task.preprocess(png).numpy(), atol=1e-3)
+
+
+def test_orientation_comes_from_the_checkpoint_then_raster(tmp_path):
+    torch.manual_seed(0)
+    net = build_classifier("resnet18", 1, 2, 16)
+    path = save_classifier(
+        net, tmp_path / "clf.pt", arch="resnet18", in_channels=1, num_classes=2, classes=["a", "b"], image_size=16,
+        extra={"preprocessing": {"intensity": "dtype", "resize_mode": "pad", "orientation": "RAS"}},
+    )  # fmt: skip
+    assert ClassificationInference(path, device="cpu").orientation == "RAS"
+    assert ClassificationInference(path, device="cpu", orientation="raster").orientation == "raster"
+    with pytest.raises(ValueError, match="ClassificationInference: orientation must be .*got 'sideways'"):
+        ClassificationInference(path, device="cpu", orientation="sideways")

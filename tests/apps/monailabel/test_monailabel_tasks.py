@@ -10,13 +10,14 @@ import sys
 import textwrap
 from pathlib import Path
 
+import nibabel as nib
 import numpy as np
 import pytest
 import torch
 
 import monai_medienet.apps.monailabel as ml
 from monai_medienet.evaluation import build_classifier, save_classifier
-from monai_medienet.io.fixtures import write_test_png
+from monai_medienet.io.fixtures import write_test_dicom, write_test_png
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -42,7 +43,7 @@ _SCRIPT = textwrap.dedent(
     import json, os, sys
     from monailabel.interfaces.tasks.infer_v2 import InferTask
     import monai_medienet.apps.monailabel as ml
-    clf, diff, image, app_dir, studies = sys.argv[1:6]
+    clf, diff, image, app_dir, studies, dicom, nifti = sys.argv[1:8]
     assert ml.HAS_MONAILABEL
     c = ml.MedIENetClassificationTask(clf, device="cpu")
     s = ml.MedIENetSynthesisTask(diff, device="cpu", max_inference_steps=4)
@@ -51,6 +52,11 @@ _SCRIPT = textwrap.dedent(
     f, r = c({"image": image, "gradcam": True})
     out["task_classifier"] = [os.path.isfile(f), r["label"], sum(r["probabilities"].values())]
     os.remove(f)
+    # DICOM through this environment's pydicom (< 3), and the PNG as 3D Slicer stores it in NIfTI (columns, rows)
+    import pydicom
+    out["pydicom"] = pydicom.__version__
+    out["dicom_probabilities"] = c({"image": dicom})[1]["probabilities"]
+    out["png_vs_nifti"] = [r["probabilities"], c({"image": nifti})[1]["probabilities"]]
     # the sample app, as `monailabel start_server` builds it, and MONAILabelApp.infer (what /infer calls)
     sys.path.insert(0, app_dir)
     from main import MedIENetApp
@@ -88,7 +94,14 @@ def test_adapters_in_the_monailabel_environment(tmp_path, tiny_diffusion_checkpo
     )  # fmt: skip
     diff = tiny_diffusion_checkpoint()
     studies = tmp_path / "studies"
-    image = write_test_png(studies / "img0.png", np.random.default_rng(0).integers(0, 255, (20, 20)).astype(np.uint8))
+    pixels = np.random.default_rng(0).integers(0, 255, (20, 24)).astype(np.uint8)
+    image = write_test_png(studies / "img0.png", pixels)
+    dicom = write_test_dicom(
+        tmp_path / "x.dcm", (pixels.astype(np.uint16) * 16), modality="DX", photometric="MONOCHROME1", bits_stored=12
+    )
+    nifti = tmp_path / "img0_slicer.nii.gz"  # what ITK writes for the PNG: (columns, rows), LPS identity
+    nib.save(nib.Nifti1Image(pixels.T.copy(), np.diag([-1.0, -1.0, 1.0, 1.0])), str(nifti))
+    expected_dicom = ml.ClassificationInference(clf, device="cpu")({"image": str(dicom)})[1]["probabilities"]
     app_dir = tmp_path / "app"  # a copy: MONAI Label writes logs/ into the app folder
     app_dir.mkdir()
     shutil.copy(REPO / "tutorials" / "monailabel_app" / "main.py", app_dir / "main.py")
@@ -102,6 +115,8 @@ def test_adapters_in_the_monailabel_environment(tmp_path, tiny_diffusion_checkpo
         str(image),
         str(REPO / "tutorials" / "monailabel_app"),
         str(studies),
+        str(dicom),
+        str(nifti),
     ]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MONAI_LABEL_DATASTORE_AUTO_RELOAD": "false"}
     proc = subprocess.run(args, capture_output=True, text=True, timeout=600, cwd=tmp_path, env=env)
@@ -111,6 +126,9 @@ def test_adapters_in_the_monailabel_environment(tmp_path, tiny_diffusion_checkpo
     assert out["info"] == ["classification", "others", ["normal", "pneumonia"]]
     assert out["task_classifier"][0] and out["task_classifier"][1] in ("normal", "pneumonia")
     assert out["task_classifier"][2] == pytest.approx(1.0, abs=1e-6)
+    assert int(out["pydicom"].split(".")[0]) < 3  # the environment monailabel pins: same numbers as pydicom 3 here
+    assert out["dicom_probabilities"] == pytest.approx(expected_dicom, abs=1e-5)
+    assert out["png_vs_nifti"][1] == pytest.approx(out["png_vs_nifti"][0], abs=1e-5)
     assert out["models"] == ["medienet_classifier", "medienet_synthesis"]
     assert out["app_classifier"][0] and out["app_classifier"][1] == out["app_classifier"][2]
     assert out["app_synthesis"] == [True, "pneumonia", 3]
