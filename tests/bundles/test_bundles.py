@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from monai.bundle import run as bundle_run
@@ -13,6 +14,7 @@ from monai.bundle import verify_metadata
 from PIL import Image
 
 from monai_medienet.io import pool_manifests
+from monai_medienet.io.fixtures import write_test_png
 
 REPO = Path(__file__).resolve().parents[2]
 BUNDLES = REPO / "bundles"
@@ -526,3 +528,23 @@ def test_lowdata_overlay_resolves_to_k_images_per_class(bundle, request):
     labels = [int(it["label"]) for it in items]
     assert len(items) == 2 * k and labels.count(0) == labels.count(1) == k
     assert parser.get_parsed_content("latent_shape")[0] == parser.get_parsed_content("ae_latent_channels")
+
+
+@pytest.mark.parametrize("bundle", NAMES)
+def test_image_orientation_reaches_the_preprocessing(bundle, tmp_path):
+    """image_orientation (null: as stored) is passed to image_preprocessing and recorded in its settings."""
+    from monai.bundle import ConfigParser
+
+    sitk = pytest.importorskip("SimpleITK", reason="SimpleITK (the dev extra) writes NIfTI as 3D Slicer does")
+    parser = ConfigParser()
+    parser.read_config(configs(bundle, "common.yaml"))
+    assert parser.get_parsed_content("image_orientation") is None
+    assert parser.get_parsed_content("preprocessing").preprocessing_settings["orientation"] is None
+    parser["image_orientation"] = "raster"
+    pre = parser.get_parsed_content("preprocessing", lazy=False)
+    assert pre.preprocessing_settings["orientation"] == "raster"
+    i, j = np.mgrid[0:40, 0:24]
+    blob = (255 * np.exp(-((i - 10.0) ** 2 + (j - 6.0) ** 2) / 40.0)).astype(np.uint8)  # not symmetric
+    png, nifti = write_test_png(tmp_path / "x.png", blob), tmp_path / "x.nii.gz"
+    sitk.WriteImage(sitk.GetImageFromArray(blob), str(nifti))  # stored (columns, rows)
+    np.testing.assert_allclose(pre({"image": nifti})["image"].numpy(), pre({"image": png})["image"].numpy(), atol=1e-6)
