@@ -415,7 +415,10 @@ class LoadMedicalImage(Transform):
                     f"{name or path}: orientation {codes!r} names {len(codes)} axes but the image has {spatial} "
                     f"spatial axes (shape {tuple(img.shape)})."
                 )
-        return Orientation(axcodes=codes, labels=None)(img)
+        from monai_medienet.utils import meta_tracking
+
+        with meta_tracking(True):  # a MetaTensor out even where tracking is off: keeps the original dtype / value range
+            return Orientation(axcodes=codes, labels=None)(img)
 
 
 class LoadMedicalImaged(MapTransform):

@@ -162,3 +162,16 @@ def test_image_preprocessing_records_and_applies_the_orientation(tmp_path):
     assert image_preprocessing(16).preprocessing_settings["orientation"] is None
     x = pre({"image": path})["image"]
     np.testing.assert_allclose(x[0].numpy(), blob / 255.0, atol=1e-6)
+
+
+def test_reoriented_image_keeps_its_metadata_with_tracking_off(tmp_path):
+    """ScaleIntensityByDtype reads the original dtype from the metadata: it must survive the reorientation."""
+    from monai_medienet.transforms import ScaleIntensityByDtype
+    from monai_medienet.utils import meta_tracking
+
+    blob = _blob()
+    path = _itk_nifti_from_png_array(tmp_path, blob)  # uint8 in the file
+    with meta_tracking(False):
+        x = LoadMedicalImage(orientation="raster")(path)
+        assert x.meta["medienet_original_dtype"] == "uint8"
+        np.testing.assert_allclose(ScaleIntensityByDtype()(x)[0].numpy(), blob / 255.0, atol=1e-6)
