@@ -341,8 +341,9 @@ class LoadMedicalImage(Transform):
             in the file, like MONAI's ``LoadImage``. ``"raster"``: this package's (rows, columns) order, the axis codes
             ``"PL"`` (2D) / ``"PLS"`` (3D) of :func:`~monai_medienet.transforms.raster_affine`; files whose affine is
             the identity (no geometry recorded: NIfTI saved without one, DICOM without image plane tags) are left as
-            stored. Axis codes such as ``"RAS"``: reorient every file with an affine to them (their length must match
-            the image's spatial rank). Arrays and numpy files carry no geometry and are never reoriented.
+            stored. Axis codes such as ``"RAS"``: reorient every NIfTI/DICOM file to them (their length must match
+            the image's spatial rank). PNG/JPEG/BMP/TIFF files (already in raster order), arrays and numpy files are
+            never reoriented.
 
     Raises:
         ValueError: an invalid ``orientation`` (from ``__init__``).
