@@ -48,6 +48,13 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         help="BASELINE ARM_1 ... ARM_G: mean difference over generators (one arm each) with a three-level bootstrap; "
         "BASELINE_1,...,BASELINE_G (comma-separated): each generator's own baseline",
     )
+    merge.add_argument(
+        "--recipe_difference",
+        nargs="+",
+        default=(),
+        metavar="SETTING",
+        help="recipe settings the runs may differ in on purpose (e.g. rotate_degrees crop_scale intensity_jitter)",
+    )
     args = parser.parse_args(argv)
     runs = [tuple(r.split("=", 1)) if "=" in r else ("", r) for r in args.runs]
     res = merge_evaluations(
@@ -59,6 +66,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         pool_seeds=args.pool_seeds,
         seeds=args.seeds,
         generator_pools=args.generator_pool,
+        recipe_differences=args.recipe_difference,
     )
     print(f"merged {len(res['arms'])} arms into {res['files']['report_md']}")
     return res

@@ -127,6 +127,7 @@ def merge_evaluations(
     pool_seeds: bool = False,
     seeds: Sequence[int] | None = None,
     generator_pools: Sequence[Sequence[str]] | None = None,
+    recipe_differences: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Merge evaluation output folders into one results dict (and report).
 
@@ -156,6 +157,12 @@ def merge_evaluations(
             ``"generator_pooled_deltas"`` (key ``"mean(arm_1, ..., arm_G) - baseline"``). The baseline may also be
             one arm per generator (a list, or names joined by commas): ``arm_g - baseline_g``, key
             ``"mean(arm_1, ..., arm_G) - mean(baseline_1, ..., baseline_G)"``.
+        recipe_differences: classifier-recipe settings the runs may differ in on purpose, e.g. ``("rotate_degrees",
+            "crop_scale", "intensity_jitter")`` to compare an augmentation setting against the stored default runs
+            of the same seeds (tag the runs so their arms get distinct names). Every other recipe setting must still
+            agree; the names are recorded in ``settings["recipe_differences"]`` and stated in the report, and each
+            run's values appear under ``merged_from[i]["settings_differing_from_first"]``. Default: none (any recipe
+            difference is refused).
 
     Returns:
         A results dict as :func:`~monai_medienet.evaluation.run_evaluation` returns (arms, deltas, settings of the
@@ -163,7 +170,8 @@ def merge_evaluations(
         and its fidelity / memorisation / filter summaries.
 
     Raises:
-        ValueError: no runs, a folder without ``predictions.npz``, different test images / recipe, different seeds
+        ValueError: no runs, a folder without ``predictions.npz``, different test images / recipe (beyond
+            ``recipe_differences``, which must name recipe settings), different seeds
             (or, with ``pool_seeds``, overlapping seeds or no arm common to all runs), a run without one of
             ``seeds``, an unknown arm in ``deltas``, ``primary`` or ``generator_pools``, a generator pool without a
             baseline and at least one arm or with per-generator baselines that do not match its arms one to one, or
@@ -177,6 +185,12 @@ def merge_evaluations(
         raise ValueError(f"merge_evaluations: a folder is given twice in {[str(f) for _, f in items]}.")
     if not items:
         raise ValueError("merge_evaluations: no runs given.")
+    allowed = [str(k) for k in recipe_differences]
+    if isinstance(recipe_differences, str) or set(allowed) - set(_RECIPE_KEYS):
+        raise ValueError(
+            f"merge_evaluations: recipe_differences must list recipe settings (of {list(_RECIPE_KEYS)}), got "
+            f"{recipe_differences!r}."
+        )
     keep_seeds = None if seeds is None else [int(x) for x in seeds]
     labels: np.ndarray | None = None
     seeds = None
@@ -221,7 +235,7 @@ def merge_evaluations(
             bad = {
                 k: (first["settings"].get(k), res["settings"].get(k))
                 for k in _RECIPE_KEYS
-                if first["settings"].get(k) != res["settings"].get(k)
+                if k not in allowed and first["settings"].get(k) != res["settings"].get(k)
             }
             if bad:
                 raise ValueError(f"merge_evaluations: {folder} used another recipe than {items[0][1]}: {bad}.")
@@ -310,6 +324,7 @@ def merge_evaluations(
         pool_seeds=bool(pool_seeds),
         selected_seeds=keep_seeds,
         generator_pools=[[",".join(base), *g_arms] for base, g_arms in gen_pools],
+        recipe_differences=allowed,
     )
     results: dict[str, Any] = {
         "settings": settings,

@@ -555,7 +555,13 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
                 "and paired differences recomputed over the union)."
             )
             + " The settings above are the first run's. In-domain figures are only comparable between runs with the "
-            "same feature network.",
+            "same feature network."
+            + (
+                f" **The runs differ on purpose in {', '.join(results['settings']['recipe_differences'])}** (per run "
+                "below): differences between their arms compare those recipes."
+                if results["settings"].get("recipe_differences")
+                else ""
+            ),
             "",
             "| run | seeds | arms | settings differing from the first run | in-domain FID (syn vs test) | in-domain "
             "precision / recall | in-domain features | filters kept (median score pool → kept) | pixel near-copies "

@@ -131,6 +131,40 @@ def test_errors(runs, tmp_path):
         merge_evaluations([root / "base", ("o", other)])
 
 
+def test_recipe_differences_opt_in(runs, tmp_path):
+    """Runs of another augmentation setting merge only when that setting is named, and the report says so."""
+    root, _ = runs
+    other = tmp_path / "strong"
+    other.mkdir()
+    (other / "predictions.npz").write_bytes((root / "syn" / "predictions.npz").read_bytes())
+    res = json.loads((root / "syn" / "results.json").read_text())
+    res["settings"].update(intensity_jitter=0.3, crop_scale=[0.7, 1.0])
+    (other / "results.json").write_text(json.dumps(res))
+    with pytest.raises(ValueError, match="another recipe.*intensity_jitter"):
+        merge_evaluations([root / "base", ("strong", other)])
+    with pytest.raises(ValueError, match="another recipe.*crop_scale"):  # every differing setting must be named
+        merge_evaluations([root / "base", ("strong", other)], recipe_differences=["intensity_jitter"])
+    merged = merge_evaluations(
+        [root / "base", ("strong", other)], tmp_path / "out", recipe_differences=["intensity_jitter", "crop_scale"]
+    )
+    assert merged["settings"]["recipe_differences"] == ["intensity_jitter", "crop_scale"]
+    assert merged["merged_from"][1]["settings_differing_from_first"]["intensity_jitter"] == 0.3
+    assert "real+syn+aug@strong - real" in merged["deltas"]
+    assert "differ on purpose in intensity_jitter, crop_scale" in (tmp_path / "out" / "report.md").read_text()
+    res["settings"]["max_steps"] = 999  # a difference not named is still refused
+    (other / "results.json").write_text(json.dumps(res))
+    with pytest.raises(ValueError, match="another recipe.*max_steps"):
+        merge_evaluations([root / "base", ("strong", other)], recipe_differences=["intensity_jitter", "crop_scale"])
+    for bad in (["augmentation"], "intensity_jitter"):
+        with pytest.raises(ValueError, match="recipe_differences must list recipe settings"):
+            merge_evaluations([root / "base"], recipe_differences=bad)
+    cli = main(
+        ["merge", str(root / "base"), f"s={other}", "--output_dir", str(tmp_path / "cli")]
+        + ["--recipe_difference", "intensity_jitter", "crop_scale", "max_steps"]
+    )
+    assert cli["settings"]["recipe_differences"] == ["intensity_jitter", "crop_scale", "max_steps"]
+
+
 def test_command_line(runs, tmp_path, capsys):
     root, _ = runs
     res = main(
