@@ -557,8 +557,9 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
             + " The settings above are the first run's. In-domain figures are only comparable between runs with the "
             "same feature network."
             + (
-                f" **The runs differ on purpose in {', '.join(results['settings']['recipe_differences'])}** (per run "
-                "below): differences between their arms compare those recipes."
+                " **Recipe settings allowed to differ between the runs: "
+                f"{', '.join(results['settings']['recipe_differences'])}** (each run's values below): a difference "
+                "between arms of runs that differ in them compares those recipes."
                 if results["settings"].get("recipe_differences")
                 else ""
             ),

@@ -150,7 +150,9 @@ def test_recipe_differences_opt_in(runs, tmp_path):
     assert merged["settings"]["recipe_differences"] == ["intensity_jitter", "crop_scale"]
     assert merged["merged_from"][1]["settings_differing_from_first"]["intensity_jitter"] == 0.3
     assert "real+syn+aug@strong - real" in merged["deltas"]
-    assert "differ on purpose in intensity_jitter, crop_scale" in (tmp_path / "out" / "report.md").read_text()
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "allowed to differ between the runs: intensity_jitter, crop_scale" in report
+    assert "'intensity_jitter': 0.3" in report  # the run's own value, in its row
     res["settings"]["max_steps"] = 999  # a difference not named is still refused
     (other / "results.json").write_text(json.dumps(res))
     with pytest.raises(ValueError, match="another recipe.*max_steps"):
