@@ -58,6 +58,7 @@ _RECIPE_KEYS = (
     "crop_scale",
     "intensity_jitter",
     "flip_axes",
+    "gamma_range",
     "k_per_class",
     "n_train_real",
     "image_shape",

@@ -174,6 +174,8 @@ class EvaluationConfig:
         crop_scale: classic augmentation: kept area fraction range of the random crop.
         intensity_jitter: classic augmentation: brightness/contrast jitter.
         flip_axes: classic augmentation: spatial axes that may be flipped (default none: anatomy is not symmetric).
+        gamma_range: classic augmentation: ``(min, max)`` of a random gamma (MONAI ``RandAdjustContrastd``), e.g.
+            ``(0.7, 1.5)``; ``None`` (default): no gamma.
         n_boot: bootstrap resamples.
         confidence: interval level.
         bf16: bf16 autocast for classifier forward passes.
@@ -237,6 +239,7 @@ class EvaluationConfig:
     crop_scale: tuple[float, float] = (0.85, 1.0)
     intensity_jitter: float = 0.1
     flip_axes: Sequence[int] = ()
+    gamma_range: Sequence[float] | None = None
     n_boot: int = 1000
     confidence: float = 0.95
     bf16: bool = False
@@ -302,6 +305,13 @@ class EvaluationConfig:
             raise ValueError(f"EvaluationConfig: fid_method must be 'sqrtm' or 'eigh', got {self.fid_method!r}.")
         self.crop_scale = tuple(float(c) for c in self.crop_scale)
         self.flip_axes = [int(a) for a in self.flip_axes]
+        if self.gamma_range is not None:
+            self.gamma_range = [float(g) for g in self.gamma_range]
+            if len(self.gamma_range) != 2 or not 0.0 < self.gamma_range[0] <= self.gamma_range[1]:
+                raise ValueError(
+                    f"EvaluationConfig: gamma_range must be [min, max] with 0 < min <= max, or None, got "
+                    f"{self.gamma_range}."
+                )
         self.fid_feature_dims = [int(d) for d in self.fid_feature_dims]
         self.deltas = [list(d) for d in self.deltas]
         if any(len(d) != 2 for d in self.deltas):
@@ -364,6 +374,7 @@ def _default_augmentation(cfg: EvaluationConfig, image_size: Sequence[int], seed
         crop_scale=cfg.crop_scale,
         intensity_jitter=cfg.intensity_jitter,
         flip_axes=cfg.flip_axes,
+        gamma_range=cfg.gamma_range,
         image_size=image_size,
         seed=seed,
     )

@@ -495,7 +495,7 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
         + _pretrain_text(results),
         f"{ratio_text}; "
         f"augmentation: rotation ±{s['rotate_degrees']}°, crop scale {s['crop_scale']}, intensity jitter "
-        f"{s['intensity_jitter']}, flip axes {s['flip_axes'] or 'none'}.",
+        f"{s['intensity_jitter']}, gamma {s.get('gamma_range') or 'none'}, flip axes {s['flip_axes'] or 'none'}.",
         "Leakage check: "
         + ("passed" if results["leakage_check"].get("checked") else "not run (no generator checkpoint)")
         + _sources_text(results["leakage_check"])

@@ -11,6 +11,7 @@ from monai.config import KeysCollection
 from monai.transforms import (
     Compose,
     EnsureTyped,
+    RandAdjustContrastd,
     RandAffined,
     RandFlipd,
     RandScaleIntensityd,
@@ -169,6 +170,7 @@ def classic_augmentation(
     intensity_jitter: float = 0.1,
     flip_axes: Sequence[int] = (),
     prob: float = 0.5,
+    gamma_range: Sequence[float] | None = None,
     keys: KeysCollection = "image",
     image_size: Sequence[int] | None = None,
     seed: int | None = None,
@@ -178,8 +180,10 @@ def classic_augmentation(
 
     Rotation + translation (``RandAffined``), a random zoom-in equivalent to a random crop of area fraction
     ``crop_scale`` resized back (``RandZoomd``, size kept), brightness/contrast jitter (``RandScaleIntensityd``,
-    ``RandShiftIntensityd``) clipped back to [0, 1], and optional flips. Flips are OFF by default: a horizontal flip of
-    a chest X-ray swaps left/right findings and the heart side.
+    ``RandShiftIntensityd``) clipped back to [0, 1], an optional random gamma (``RandAdjustContrastd``: each image is
+    min-max normalised, raised to a power drawn uniformly from ``gamma_range`` and mapped back to its own range, so it
+    stays in [0, 1]) and optional flips. Flips are OFF by default: a horizontal flip of a chest X-ray swaps left/right
+    findings and the heart side. Gamma is off by default (``(0.7, 1.5)`` is nnU-Net's default range).
 
     Args:
         spatial_dims: 2 or 3.
@@ -189,6 +193,8 @@ def classic_augmentation(
         intensity_jitter: max relative contrast change and absolute brightness shift; 0 disables.
         flip_axes: spatial axes to flip at random (0-based, e.g. ``(1,)`` = left/right in ``(H, W)``).
         prob: probability of each random transform.
+        gamma_range: ``(min, max)`` gamma of the random gamma transform, ``0 < min <= max``; ``None`` (default)
+            disables it. Applied before the brightness/contrast jitter.
         keys: image key(s).
         image_size: spatial size of the inputs (only for translation in pixels).
         seed: seeds the Compose's random state (``Compose.set_random_state``).
@@ -213,6 +219,12 @@ def classic_augmentation(
         )
     if not 0.0 <= prob <= 1.0:
         raise ValueError(f"classic_augmentation: prob must be in [0, 1], got {prob}.")
+    if gamma_range is not None:
+        if len(gamma_range) != 2 or not 0.0 < float(gamma_range[0]) <= float(gamma_range[1]):
+            raise ValueError(
+                "classic_augmentation: gamma_range must be (min, max) with 0 < min <= max, or None, got "
+                f"{gamma_range!r}."
+            )
     bad_axes = [a for a in flip_axes if not 0 <= int(a) < spatial_dims]
     if bad_axes:
         raise ValueError(f"classic_augmentation: flip_axes must be in [0, {spatial_dims}), got {tuple(flip_axes)}.")
@@ -246,6 +258,9 @@ def classic_augmentation(
                 keep_size=True,
             )
         )
+    if gamma_range is not None:
+        gamma = (float(gamma_range[0]), float(gamma_range[1]))
+        transforms.append(RandAdjustContrastd(keys=keys, prob=prob, gamma=gamma))
     if intensity_jitter > 0:
         transforms.append(RandScaleIntensityd(keys=keys, factors=intensity_jitter, prob=prob))
         transforms.append(RandShiftIntensityd(keys=keys, offsets=intensity_jitter, prob=prob))

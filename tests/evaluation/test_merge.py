@@ -167,6 +167,25 @@ def test_recipe_differences_opt_in(runs, tmp_path):
     assert cli["settings"]["recipe_differences"] == ["intensity_jitter", "crop_scale", "max_steps"]
 
 
+def test_gamma_runs_merge_with_runs_stored_before_the_setting(runs, tmp_path):
+    """A run stored before ``gamma_range`` existed (no such key) counts as gamma off: it merges with a gamma-off run
+    and refuses a gamma run unless ``gamma_range`` is named."""
+    root, _ = runs
+    res = json.loads((root / "syn" / "results.json").read_text())
+    for name, gamma in (("old", "missing"), ("gamma", [0.7, 1.5])):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "predictions.npz").write_bytes((root / "syn" / "predictions.npz").read_bytes())
+        settings = {k: v for k, v in res["settings"].items() if k != "gamma_range"}
+        if gamma != "missing":
+            settings["gamma_range"] = gamma
+        (tmp_path / name / "results.json").write_text(json.dumps({**res, "settings": settings}))
+    merge_evaluations([root / "base", ("old", tmp_path / "old")])
+    with pytest.raises(ValueError, match="another recipe.*gamma_range"):
+        merge_evaluations([root / "base", ("gamma", tmp_path / "gamma")])
+    merged = merge_evaluations([root / "base", ("gamma", tmp_path / "gamma")], recipe_differences=["gamma_range"])
+    assert merged["merged_from"][1]["settings_differing_from_first"]["gamma_range"] == [0.7, 1.5]
+
+
 def test_command_line(runs, tmp_path, capsys):
     root, _ = runs
     res = main(

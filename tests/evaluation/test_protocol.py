@@ -46,6 +46,10 @@ def test_config_validation():
         EvaluationConfig(finetune_steps=0)
     with pytest.raises(ValueError, match="finetune_lr"):
         EvaluationConfig(finetune_lr=0.0)
+    for bad in ([0.0, 1.5], [1.5, 0.7], [0.7]):
+        with pytest.raises(ValueError, match="gamma_range"):
+            EvaluationConfig(gamma_range=bad)
+    assert EvaluationConfig(gamma_range=(0.7, 1.5)).to_dict()["gamma_range"] == [0.7, 1.5]
     with pytest.raises(ValueError, match="primary"):
         EvaluationConfig(arms=["real", "real+aug"], primary=["real+syn+aug", "real+aug"])  # not a run arm
     with pytest.raises(ValueError, match="primary"):

@@ -117,6 +117,30 @@ def test_argument_validation():
         classic_augmentation(crop_scale=(0.0, 1.0))
     with pytest.raises(ValueError, match="flip_axes"):
         classic_augmentation(flip_axes=(2,))
+    for bad in ((0.0, 1.5), (1.5, 0.7), (0.7,)):
+        with pytest.raises(ValueError, match="gamma_range"):
+            classic_augmentation(gamma_range=bad)
+
+
+def test_classic_augmentation_gamma():
+    """The optional random gamma keeps every image's own range, maps x to x**gamma on [0, 1] images and is off by
+    default."""
+    assert "RandAdjustContrastd" not in [type(t).__name__ for t in classic_augmentation().transforms]
+    x = torch.linspace(0.0, 1.0, 256).reshape(1, 16, 16)
+    only_gamma = dict(rotate_degrees=0, crop_scale=(1.0, 1.0), intensity_jitter=0, prob=1.0)
+    aug = classic_augmentation(gamma_range=(1.5, 1.5), **only_gamma)
+    names = [type(t).__name__ for t in aug.transforms]
+    assert names == ["RandAdjustContrastd", "EnsureTyped"]
+    out = aug({"image": x.clone()})["image"]
+    torch.testing.assert_close(out, x**1.5, atol=1e-5, rtol=0)
+    y = 0.2 + 0.5 * x  # range [0.2, 0.7] is kept
+    out = classic_augmentation(gamma_range=(0.7, 1.5), seed=1, **only_gamma)({"image": y})["image"]
+    assert abs(float(out.min()) - 0.2) < 1e-5 and abs(float(out.max()) - 0.7) < 1e-5
+    assert not torch.allclose(out, y, atol=1e-3)
+    seeded = [
+        classic_augmentation(gamma_range=(0.7, 1.5), seed=s, **only_gamma)({"image": x})["image"] for s in (1, 1, 2)
+    ]
+    assert torch.equal(seeded[0], seeded[1]) and not torch.equal(seeded[0], seeded[2])
 
 
 def test_classic_augmentation_is_seeded_and_flips_off_by_default():
