@@ -69,6 +69,7 @@ __all__ = [
     "ARM_TOKENS",
     "DEFAULT_ARMS",
     "EvaluationConfig",
+    "augmentation_examples",
     "filter_synthetic",
     "materialise",
     "parse_arm",
@@ -378,6 +379,35 @@ def _default_augmentation(cfg: EvaluationConfig, image_size: Sequence[int], seed
         image_size=image_size,
         seed=seed,
     )
+
+
+def augmentation_examples(
+    aug_factory: Callable[[int], Callable], images: torch.Tensor, labels: np.ndarray, per_class: int = 2, draws: int = 5
+) -> dict[str, np.ndarray]:
+    """Real training images and random draws of the classic augmentation applied to them (for the report's figure).
+
+    The augmentation is built afresh (``aug_factory(0)``), so the arms' augmentation streams are not touched.
+
+    Args:
+        aug_factory: seed -> augmentation (a dict transform on ``{"image": (C, H, W) tensor}``), as in
+            :func:`run_evaluation`.
+        images: ``(N, C, H, W)`` real training images in [0, 1].
+        labels: ``(N,)`` integer labels.
+        per_class: images shown per class (the first ones of each class).
+        draws: augmented draws per image.
+
+    Returns:
+        ``{"images": (n, C, H, W), "labels": (n,), "augmented": (n, draws, C, H, W)}`` float32 / int arrays.
+    """
+    labels = np.asarray(labels)
+    idx = np.concatenate([np.flatnonzero(labels == c)[:per_class] for c in np.unique(labels)]).astype(np.int64)
+    aug = _Augment(aug_factory(0))
+    out = [[aug({"image": images[i], "label": 0})["image"].numpy() for _ in range(draws)] for i in idx]
+    return {
+        "images": images[idx].numpy().astype(np.float32),
+        "labels": labels[idx],
+        "augmented": np.asarray(out, dtype=np.float32).reshape(len(idx), draws, *images.shape[1:]),
+    }
 
 
 class _Augment:
@@ -888,6 +918,8 @@ def run_evaluation(
         "synthetic_images": x_sy,
         "synthetic_labels": y_sy,
     }
+    if any(parse_arm(a)["aug"] for a in cfg.arms):
+        artifacts["augmentation_examples"] = augmentation_examples(aug_factory, x_tr, y_tr)
     if syn_filter:
         artifacts["synthetic_filter"] = artifacts_filter
     # in-domain features: the first arm without synthetic data, else the filter classifier (also real data only)

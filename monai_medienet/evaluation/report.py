@@ -417,6 +417,33 @@ def _plot_samples(results: Mapping[str, Any], path: Path, per_class: int = 16) -
     return path
 
 
+def _plot_augmentation(results: Mapping[str, Any], path: Path) -> Path | None:
+    ex = (results.get("artifacts") or {}).get("augmentation_examples")
+    if ex is None or len(ex["images"]) == 0:
+        return None
+    s, classes = results["settings"], results["settings"]["classes"]
+    images, aug = np.asarray(ex["images"]), np.asarray(ex["augmented"])
+    n, draws = aug.shape[:2]
+    fig, axes = plt.subplots(n, draws + 1, figsize=(1.3 * (draws + 1), 1.4 * n + 0.6), squeeze=False)
+    for i in range(n):
+        _show(axes[i, 0], images[i])
+        axes[i, 0].set_ylabel(classes[int(ex["labels"][i])], fontsize=7)
+        for j in range(draws):
+            _show(axes[i, j + 1], aug[i, j])
+    axes[0, 0].set_title("original", fontsize=7)
+    for j in range(draws):
+        axes[0, j + 1].set_title(f"draw {j + 1}", fontsize=7)
+    fig.suptitle(
+        f"Classic augmentation: rotation ±{s['rotate_degrees']}°, crop {s['crop_scale']}, jitter "
+        f"{s['intensity_jitter']}, gamma {s.get('gamma_range') or 'none'}, flips {s['flip_axes'] or 'none'}",
+        fontsize=7,
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return path
+
+
 def _plot_nearest(results: Mapping[str, Any], path: Path, n: int = 8) -> Path | None:
     art = results.get("artifacts") or {}
     nn = art.get("nn_pixel")
@@ -801,6 +828,7 @@ def write_report(results: Mapping[str, Any], output_dir: str | Path) -> dict[str
         "ROC curves": ("roc_curves.png", plot_roc_curves),
         "Paired differences": ("differences.png", plot_differences),
         "Samples real vs synthetic": ("samples.png", _plot_samples),
+        "Classic augmentation examples": ("augmentation.png", _plot_augmentation),
         "Nearest training images": ("nearest_neighbours.png", _plot_nearest),
         "Grad-CAM": ("gradcam.png", _plot_gradcam),
     }

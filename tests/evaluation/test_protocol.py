@@ -126,7 +126,7 @@ def test_end_to_end_in_memory(tmp_path):
         assert dc["heldout"] == "validation split" and dc["num_cells"] == 1
         assert dc["c_t"] is None and dc["verdict"] == "undetermined"
     for f in ("results.json", "report.md", "auroc_bars.png", "roc_curves.png", "samples.png", "gradcam.png",
-              "nearest_neighbours.png", "differences.png"):  # fmt: skip
+              "nearest_neighbours.png", "differences.png", "augmentation.png"):  # fmt: skip
         assert (tmp_path / f).stat().st_size > 0, f
     loaded = json.loads((tmp_path / "results.json").read_text())
     assert (
@@ -582,3 +582,45 @@ def test_augment_runs_without_meta_tracking_and_restores_the_flag():
     with pytest.raises(RuntimeError, match="boom"):
         _Augment(broken)({"image": image, "label": 0})
     assert get_track_meta() is True
+
+
+def test_augmentation_examples():
+    """The report's augmentation figure shows the first images of each class and independent draws of the recipe;
+    building it does not touch a caller's augmentation streams (a fresh augmentation, seed 0)."""
+    from monai_medienet.evaluation import augmentation_examples
+    from monai_medienet.transforms import classic_augmentation
+
+    torch.manual_seed(0)
+    x, y = torch.rand(7, 1, 16, 16), np.array([1, 0, 1, 1, 0, 0, 1])
+    calls = []
+
+    def factory(seed):
+        calls.append(seed)
+        return classic_augmentation(gamma_range=(0.7, 1.5), prob=1.0, image_size=(16, 16), seed=seed)
+
+    ex = augmentation_examples(factory, x, y, per_class=2, draws=3)
+    assert calls == [0]
+    assert ex["labels"].tolist() == [0, 0, 1, 1] and ex["augmented"].shape == (4, 3, 1, 16, 16)
+    np.testing.assert_array_equal(ex["images"], x[[1, 4, 0, 2]].numpy())
+    assert not np.allclose(ex["augmented"][:, 0], ex["augmented"][:, 1])  # independent draws
+    assert not np.allclose(ex["augmented"][:, 0], ex["images"])
+    assert ex["augmented"].min() >= 0.0 and ex["augmented"].max() <= 1.0
+    again = augmentation_examples(factory, x, y, per_class=2, draws=3)["augmented"]
+    np.testing.assert_array_equal(again, ex["augmented"])  # seeded
+
+
+def test_augmentation_figure_leaves_the_arms_unchanged(tmp_path, monkeypatch):
+    """The report's augmentation examples come from their own augmentation object: the arms' predictions are bitwise
+    those of a run without the figure."""
+    import monai_medienet.evaluation.protocol as protocol
+
+    splits, _ = _random_splits()
+    kw = dict(classes=["neg", "pos"], k_per_class=5, **_fast(arms=["real+aug"], fidelity=False, gradcam_images=0))
+    with_fig = run_evaluation(splits, [], output_dir=tmp_path / "a", **kw)
+    assert (tmp_path / "a" / "augmentation.png").stat().st_size > 0
+    monkeypatch.setattr(protocol, "augmentation_examples", lambda *a, **k: {"images": np.zeros((0,))})
+    without = run_evaluation(splits, [], output_dir=tmp_path / "b", **kw)
+    assert not (tmp_path / "b" / "augmentation.png").exists()
+    np.testing.assert_array_equal(
+        with_fig["artifacts"]["probs"]["real+aug"][0], without["artifacts"]["probs"]["real+aug"][0]
+    )
