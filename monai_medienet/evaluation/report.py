@@ -222,6 +222,14 @@ def pooled_deltas_table(results: Mapping[str, Any], digits: int = 3, labels: Seq
     return lines
 
 
+def _save(fig: Any, path: str | Path, dpi: int) -> Path:
+    """Lay out, write and close a figure."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return Path(path)
+
+
 def _roc(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     order = np.argsort(-scores, kind="stable")
     s, y = scores[order], labels[order].astype(bool)
@@ -267,10 +275,7 @@ def plot_auroc_bars(results: Mapping[str, Any], path: str | Path) -> Path:
         f"{results['settings']['classifier']}, {results['settings']['max_steps']} steps",
         fontsize=9,
     )
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return Path(path)
+    return _save(fig, path, dpi=120)
 
 
 def plot_differences(results: Mapping[str, Any], path: str | Path, metric: str = "auroc") -> Path | None:
@@ -327,10 +332,7 @@ def plot_differences(results: Mapping[str, Any], path: str | Path, metric: str =
         "purple: pooled over generators (generators, seeds, images resampled; dots = each generator)",
         fontsize=8,
     )
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return Path(path)
+    return _save(fig, path, dpi=120)
 
 
 def plot_roc_curves(results: Mapping[str, Any], path: str | Path) -> Path | None:
@@ -363,10 +365,7 @@ def plot_roc_curves(results: Mapping[str, Any], path: str | Path) -> Path | None
         ax.legend(fontsize=8, loc="lower right")
         ax.set_aspect("equal")
     fig.suptitle("Test ROC per arm (probabilities averaged over seeds)", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return Path(path)
+    return _save(fig, path, dpi=120)
 
 
 def _show(ax: Any, img: np.ndarray) -> None:
@@ -411,10 +410,7 @@ def _plot_samples(results: Mapping[str, Any], path: Path, per_class: int = 16) -
                 ax.axis("off")
             ax.set_title(f"{name}: {what} (n={int((y == c).sum())})", fontsize=8)
     fig.suptitle("Random samples per class: real vs synthetic", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
-    return path
+    return _save(fig, path, dpi=130)
 
 
 def _plot_augmentation(results: Mapping[str, Any], path: Path) -> Path | None:
@@ -438,10 +434,7 @@ def _plot_augmentation(results: Mapping[str, Any], path: Path) -> Path | None:
         f"{s['intensity_jitter']}, gamma {s.get('gamma_range') or 'none'}, flips {s['flip_axes'] or 'none'}",
         fontsize=7,
     )
-    fig.tight_layout()
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
-    return path
+    return _save(fig, path, dpi=130)
 
 
 def _plot_nearest(results: Mapping[str, Any], path: Path, n: int = 8) -> Path | None:
@@ -468,10 +461,7 @@ def _plot_nearest(results: Mapping[str, Any], path: Path, n: int = 8) -> Path | 
         f"{memo['percentile']:g}th pct of real test->train; {memo['num_flagged']}/{memo['num_synthetic']} flagged",
         fontsize=8,
     )
-    fig.tight_layout()
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
-    return path
+    return _save(fig, path, dpi=130)
 
 
 def _plot_gradcam(results: Mapping[str, Any], path: Path) -> Path | None:
@@ -497,10 +487,7 @@ def _plot_gradcam(results: Mapping[str, Any], path: Path) -> Path | None:
                 p = f", p(true)={probs[name][0][int(g['indices'][i]), int(labels[i])]:.2f}"
             ax.set_title(f"{name}{p}", fontsize=7)
     fig.suptitle("Grad-CAM (layer4) for the true class; first seed's classifiers", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(fig, path, dpi=120)
 
 
 def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
