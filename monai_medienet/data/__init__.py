@@ -14,7 +14,7 @@ from .sources import (
     manifest_source,
     medmnist_source,
 )
-from .splits import drop_duplicates, find_duplicates, stratified_split, subsample_per_class
+from .splits import drop_duplicates, find_duplicates, selection_from_test, stratified_split, subsample_per_class
 from .validation import validate_items
 
 __all__ = [
@@ -37,5 +37,6 @@ __all__ = [
     "mix_real_synthetic",
     "stratified_split",
     "subsample_per_class",
+    "selection_from_test",
     "validate_items",
 ]

@@ -12,7 +12,7 @@ import numpy as np
 
 from .fingerprints import item_fingerprint
 
-__all__ = ["drop_duplicates", "find_duplicates", "stratified_split", "subsample_per_class"]
+__all__ = ["drop_duplicates", "find_duplicates", "stratified_split", "subsample_per_class", "selection_from_test"]
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +113,67 @@ def stratified_split(
             assigned[names[s]].extend(groups[g])
             counts[s] += len(groups[g])
     return {n: [items[i] for i in sorted(assigned[n])] for n in names}
+
+
+SELECTION_SPLITS = ("test", "val")
+
+
+def selection_from_test(
+    real: Mapping[str, Sequence[dict]] | object,
+    fraction: float = 0.5,
+    seed: int = 0,
+    select_on: str = "test",
+    patient_key: str | None = "patient_id",
+) -> dict[str, list[dict]]:
+    """Carve a checkpoint-selection split out of the test split, so that early stopping sees data like the test data.
+
+    The test split is split patient-level and stratified (:func:`stratified_split`) into a *selection* part
+    (``fraction`` of its images) and a *read-out* part (the rest). The returned splits train on ``train``, select the
+    checkpoint on ``val`` and report on ``test`` = the read-out part only, which no training or selection step sees.
+    Use it where the validation split is carved from the training data and the test data differ from both (the
+    Kermany chest X-ray test split: other patients, other acquisition). Every arm compared must use the same splits:
+    numbers read on the read-out part are not comparable with numbers read on the whole test split.
+
+    Args:
+        real: a ``DataSource`` (anything with a ``.splits`` mapping) or a mapping with ``"train"`` and ``"test"``
+            lists of item dicts (``"val"`` too when ``select_on="val"``).
+        fraction: share of the test images that go to the selection part, in (0, 1).
+        seed: seed of the split (same seed ⇒ same halves).
+        select_on: ``"test"`` (early stopping on the selection part) or ``"val"`` (early stopping on the original
+            val split, the read-out part still the test split: the control that isolates the selection's effect).
+        patient_key: item key holding the patient id (``None``: images are split one by one).
+
+    Returns:
+        ``{"train": [...], "val": [...], "test": [...]}`` (the item dicts themselves, not copies).
+
+    Raises:
+        ValueError: ``fraction`` outside (0, 1), an unknown ``select_on``, a missing split, or a part without an
+            image of some class of the test split.
+    """
+    if not 0.0 < float(fraction) < 1.0:
+        raise ValueError(f"selection_from_test: fraction must be in (0, 1), got {fraction!r}.")
+    if select_on not in SELECTION_SPLITS:
+        raise ValueError(f"selection_from_test: select_on must be one of {SELECTION_SPLITS}, got {select_on!r}.")
+    splits = getattr(real, "splits", real)
+    if not isinstance(splits, Mapping):
+        raise ValueError(f"selection_from_test: real must be a DataSource or a mapping of splits, got {type(real)}.")
+    needed = ("train", "test") + (("val",) if select_on == "val" else ())
+    missing = [n for n in needed if not splits.get(n)]
+    if missing:
+        raise ValueError(f"selection_from_test: split(s) {missing} missing or empty; have {sorted(splits)}.")
+    parts = stratified_split(
+        splits["test"], {"selection": float(fraction), "readout": 1.0 - float(fraction)}, seed, patient_key
+    )
+    classes = {item["label"] for item in splits["test"]}
+    for name, part in parts.items():
+        absent = sorted(classes - {item["label"] for item in part})
+        if absent:
+            raise ValueError(
+                f"selection_from_test: the {name} part of the test split ({len(part)} images, fraction {fraction}) "
+                f"holds no image of class(es) {absent}; use a fraction closer to 0.5 or a larger test split."
+            )
+    val = parts["selection"] if select_on == "test" else list(splits["val"])
+    return {"train": list(splits["train"]), "val": val, "test": parts["readout"]}
 
 
 def _bytes_digest(item: dict, key: str) -> str:

@@ -263,6 +263,16 @@ def test_evaluate_needs_a_synthetic_set_only_for_synthetic_arms(pneumoniamnist_n
     real, items = few.get_parsed_content("evaluation_real"), few.get_parsed_content("train_items")
     assert len(real["train"]) == 6 and [it["id"] for it in real["train"]] == [it["id"] for it in items]
     assert len(real["test"]) == len(few.get_parsed_content("data_source").splits["test"])
+    # selection_test_fraction: early stopping on a part of the test split, the rest reported; the control keeps val
+    few["selection_test_fraction"] = 0.5
+    halves = few.get_parsed_content("evaluation_real")
+    test_ids = sorted(it["id"] for it in real["test"])
+    assert sorted(it["id"] for it in halves["val"] + halves["test"]) == test_ids
+    assert [it["id"] for it in halves["train"]] == [it["id"] for it in real["train"]]
+    few["selection_split"] = "val"
+    control = few.get_parsed_content("evaluation_real")
+    assert [it["id"] for it in control["val"]] == [it["id"] for it in real["val"]]
+    assert [it["id"] for it in control["test"]] == [it["id"] for it in halves["test"]]
     ckpt.parent.mkdir(parents=True)
     ckpt.touch()
     assert parser(["real", "real+aug"]).get_parsed_content("generator_checkpoint") == str(ckpt)

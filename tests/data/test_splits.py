@@ -12,6 +12,7 @@ from monai_medienet.data import (
     find_duplicates,
     item_fingerprint,
     medmnist_source,
+    selection_from_test,
     stratified_split,
     subsample_per_class,
 )
@@ -74,6 +75,45 @@ def test_stratified_split_is_patient_level():
     no_pat = stratified_split(items, {"train": 0.8, "val": 0.2}, seed=0, patient_key=None)
     tr = {it["patient_id"] for it in no_pat["train"]}
     assert tr & {it["patient_id"] for it in no_pat["val"]}  # item-level splitting mixes patients
+
+
+def test_selection_from_test_splits_the_test_split_by_patient():
+    items = _items((24, 12), patients=True)
+    real = {"train": items[:6], "val": items[6:9], "test": items[9:]}  # test: 15 + 12 images, 3 per patient
+    out = selection_from_test(real, 0.5, seed=0)
+    assert out["train"] == real["train"]
+    sel, readout = out["val"], out["test"]
+    assert sorted(it["id"] for it in sel + readout) == sorted(it["id"] for it in real["test"])
+    assert not {it["patient_id"] for it in sel} & {it["patient_id"] for it in readout}
+    assert {it["label"] for it in sel} == {it["label"] for it in readout} == {0, 1}
+    # same seed, same halves; another seed, other halves; select_on="val" keeps the val split, same read-out part
+    assert [it["id"] for it in selection_from_test(real, 0.5, seed=0)["test"]] == [it["id"] for it in readout]
+    assert [it["id"] for it in selection_from_test(real, 0.5, seed=1)["test"]] != [it["id"] for it in readout]
+    control = selection_from_test(real, 0.5, seed=0, select_on="val")
+    assert control["val"] == real["val"] and [it["id"] for it in control["test"]] == [it["id"] for it in readout]
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"fraction": 0.0}, "fraction must be in"),
+        ({"fraction": 1.0}, "fraction must be in"),
+        ({"select_on": "train"}, "select_on must be one of"),
+        ({"fraction": 0.05}, "holds no image of class"),
+    ],
+)
+def test_selection_from_test_errors(kwargs, match):
+    items = _items((10, 4))
+    with pytest.raises(ValueError, match=match):
+        selection_from_test({"train": items[:2], "test": items[2:]}, **kwargs)
+
+
+def test_selection_from_test_needs_the_splits():
+    items = _items((10, 4))
+    with pytest.raises(ValueError, match=r"\['val'\] missing"):
+        selection_from_test({"train": items[:2], "test": items[2:]}, select_on="val")
+    with pytest.raises(ValueError, match="mapping of splits"):
+        selection_from_test([items], 0.5)
 
 
 def test_fingerprint_same_pixels_any_path_or_format(tmp_path):

@@ -1,0 +1,57 @@
+"""Twenty-sixth session: early stopping on a test-like selection split (k = 50), read out on the other half.
+
+Applies what ``declared.md`` beside this file declared, with the shared analysis of a classifier-recipe lever
+(``docs/results/scripts/recipe_lever.py``): tag ``t`` = early stopping on the selection half of the test split (T),
+the untagged ``real+aug`` and pools = early stopping on the validation split (V, the control); every run is read out on
+the same read-out half (312 images). Bare ``real`` is the T run (item 2 compares like with like). From the repo root:
+
+    python docs/results/chest_xray_k50_s26/analysis.py > docs/results/chest_xray_k50_s26/analysis.md
+
+(the merged reports and figures go to outputs/s26_merged_*).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+from recipe_lever import Lever, analyse  # noqa: E402
+
+K50 = "outputs/medienet_chest_xray_k50_"
+GENERATORS = ("ga1", "ga3")
+
+
+def runs(seeds: str) -> dict[str, str]:
+    """The declared runs of one seed set: V (untagged) and T (tag t) folders."""
+    folder = {"real": "real", "aug": "real", **{g: g for g in GENERATORS}}
+    return {
+        "real": f"{K50}real/evaluation_s26_T_real_seeds{seeds}",
+        "aug": f"{K50}real/evaluation_s26_V_aug_seeds{seeds}",
+        **{g: f"{K50}{g}/evaluation_s26_V_{g}_seeds{seeds}" for g in GENERATORS},
+        **{
+            f"t{s}": f"{K50}{folder[a]}/evaluation_s26_T_{a}_seeds{seeds}"
+            for s, a in (("real", "aug"),) + tuple((g, g) for g in GENERATORS)
+        },
+    }
+
+
+LEVER = Lever(
+    tag="t",
+    description=(
+        "Resnet18 300 steps, bf16 autocast (AVX-512 BF16 CPU), 4000 bootstrap draws; DPM-Solver++ 50-step pools of "
+        "1000 of the retrained ga1, ga3, 50 per class drawn per classifier (ratio 1); default classic augmentation. "
+        "Every run is read out on the read-out half of the test split (312 images). Tag `t` = early stopping on the "
+        "selection half of the test split (T); untagged `real+aug` and pools = early stopping on the validation split "
+        "(V, the control; the recipe module calls them 'default' and 'stored'); bare `real` is T's. Item 1 (primary) "
+        "and the +0.04 target are decided on all ten seeds; item 3 reads T real+aug - V real+aug."
+    ),
+    recipe_keys=(),
+    generators=GENERATORS,
+    seed_sets={"Seeds 0-4": runs("01234"), "Seeds 5-9": runs("56789")},
+    predictions={1: (-0.010, 0.020), 2: (0.015, 0.050), 3: (0.000, 0.030)},
+    out=Path("outputs/s26_merged"),
+)
+
+if __name__ == "__main__":
+    analyse(LEVER)
