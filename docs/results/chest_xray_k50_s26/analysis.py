@@ -16,7 +16,9 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-from recipe_lever import Lever, analyse  # noqa: E402
+from recipe_lever import AUG, SYN, Lever, analyse, done, fmt, show  # noqa: E402
+
+from monai_medienet.evaluation import merge_evaluations  # noqa: E402
 
 K50 = "outputs/medienet_chest_xray_k50_"
 GENERATORS = ("ga1", "ga3")
@@ -53,5 +55,40 @@ LEVER = Lever(
     out=Path("outputs/s26_merged"),
 )
 
+
+def fifteen_t_seeds() -> None:
+    """Addendum (exploratory): items 1 and 2 over the T runs of seeds 0-4, 5-9 and 10-14, each source pooled first."""
+    print("\n## Fifteen T seeds (addendum, exploratory)\n")
+    sets = ("01234", "56789", "10-14")
+    folders = {
+        "real": [f"{K50}real/evaluation_s26_T_real_seeds{s}" for s in sets],
+        "treal": [f"{K50}real/evaluation_s26_T_aug_seeds{s}" for s in sets],
+        **{f"t{g}": [f"{K50}{g}/evaluation_s26_T_{g}_seeds{s}" for s in sets] for g in GENERATORS},
+    }
+    missing = sorted(f for fs in folders.values() for f in fs if not done(f))
+    if missing:
+        print(f"Not reported: runs without predictions by the cutoff: {missing}.")
+        return
+    out = Path(f"{LEVER.out}_t15")
+    pooled_dirs = {}
+    for source, fs in folders.items():
+        pooled_dirs[source] = out / source
+        merge_evaluations(fs, pooled_dirs[source], pool_seeds=True, deltas=[])
+    runs = [pooled_dirs["real"], *((s, pooled_dirs[s]) for s in folders if s != "real")]
+    pools = {
+        "item 1 (T pools - T real+aug)": [f"{AUG}@treal", *(f"{SYN}@t{g}" for g in GENERATORS)],
+        "item 2 (T pools - T bare real)": ["real", *(f"{SYN}@t{g}" for g in GENERATORS)],
+    }
+    deltas = [[f"{AUG}@treal", "real"], *([f"{SYN}@t{g}", f"{AUG}@treal"] for g in GENERATORS)]
+    res = merge_evaluations(runs, out / "merged", deltas=deltas, generator_pools=list(pools.values()), n_boot=4000)
+    print(f"Test images {len(res['artifacts']['test_labels'])}, seeds {res['seeds']}.\n")
+    show(LEVER, res)
+    print()
+    for (name, _), pooled in zip(pools.items(), res["generator_pooled_deltas"].values()):
+        a = pooled["metrics"]["auroc"]
+        print(f"Fifteen T seeds, {name}, pooled over {', '.join(GENERATORS)}: {fmt(a)}, P(Δ ≤ 0) {a['prob_le_0']:.4f}.")
+
+
 if __name__ == "__main__":
     analyse(LEVER)
+    fifteen_t_seeds()
