@@ -228,6 +228,13 @@ def merge_evaluations(
         else:
             if not np.array_equal(y, labels):
                 raise ValueError(f"merge_evaluations: {folder} was tested on other images than {items[0][1]}.")
+            # runs since split hashes were recorded: the same labels in the same order are not enough
+            h0, h1 = (r["settings"].get("split_hashes", {}).get("test") for r in (first, res))
+            if h0 is not None and h1 is not None and h0 != h1:
+                raise ValueError(
+                    f"merge_evaluations: {folder} was tested on other images than {items[0][1]} (their test split "
+                    "hashes differ, e.g. another selection_test_fraction or seed)."
+                )
             if pool_seeds and set(s) & set(seeds):
                 repeated = sorted(set(s) & set(seeds))
                 raise ValueError(f"merge_evaluations: pool_seeds needs disjoint seeds; {folder} repeats {repeated}.")

@@ -633,12 +633,17 @@ def run_evaluation(
     # ---- leakage check and the generator's training set
     leakage: dict[str, Any] = {"checked": False}
     gen_train_fps: set[str] | None = None
+    from monai_medienet.data import dataset_fingerprints, dataset_hash, file_sha256
+
+    fps_val = dataset_fingerprints(splits["val"], progress=cfg.progress)
+    fps_test = dataset_fingerprints(splits["test"], progress=cfg.progress)
+    # which images select and which are read out, as ordered hashes (merge_evaluations pairs predictions by position)
+    split_hashes = {
+        "val": dataset_hash(splits["val"], fingerprints=fps_val, ordered=True),
+        "test": dataset_hash(splits["test"], fingerprints=fps_test, ordered=True),
+    }
     generators = _as_checkpoint_list(generator_checkpoint)
     if generators:
-        from monai_medienet.data import dataset_fingerprints, file_sha256
-
-        fps_val = dataset_fingerprints(splits["val"], progress=cfg.progress)
-        fps_test = dataset_fingerprints(splits["test"], progress=cfg.progress)
         training = []
         for i, ckpt in enumerate(generators):
             prov = load_generator_provenance(ckpt)
@@ -673,8 +678,6 @@ def run_evaluation(
     x_te, y_te = materialise(splits["test"], transform, "real test", cfg.progress)
     train_sel = np.arange(len(y_tr_all))
     if gen_train_fps is not None:
-        from monai_medienet.data import dataset_fingerprints
-
         fps = dataset_fingerprints(splits["train"])
         # one index per fingerprint: a dataset can hold the same image twice (PneumoniaMNIST's train split has 18
         # duplicate pairs), and the generator saw it once
@@ -992,6 +995,7 @@ def run_evaluation(
             "n_train_real_per_class": np.bincount(y_tr, minlength=num_classes).tolist(),
             "n_val": int(len(y_va)),
             "n_test": int(len(y_te)),
+            "split_hashes": split_hashes,
             "n_test_per_class": np.bincount(y_te, minlength=num_classes).tolist(),
             "n_synthetic_pool": int(len(y_sy)),
             "n_synthetic_pool_per_class": np.bincount(y_sy, minlength=num_classes).tolist() if len(y_sy) else [],

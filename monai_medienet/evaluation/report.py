@@ -90,6 +90,12 @@ def _generator_training_text(leakage: Mapping) -> str:
     return " Generator training: " + "; ".join(f"{i}: {p}" for i, p in enumerate(parts)) + "."
 
 
+def _split_hashes_text(settings: dict) -> str:
+    """The ordered hashes of the val and test splits (runs stored before they were recorded: nothing)."""
+    h = settings.get("split_hashes")
+    return f" Split hashes (ordered sha256): val {h['val'][:12]}, test {h['test'][:12]}." if h else ""
+
+
 def _pretrain_text(results: Mapping) -> str:
     """The extra budget of ``pretrain`` arms, for the settings paragraph ("" without such arms)."""
     parts = []
@@ -502,7 +508,7 @@ def _markdown(results: Mapping[str, Any], figures: Mapping[str, str]) -> str:
         "",
         f"Classes: {', '.join(s['classes'])}. Real training images per class: {s['n_train_real_per_class']} "
         f"(k_per_class = {s['k_per_class'] if s['k_per_class'] is not None else 'all'}); validation {s['n_val']}, "
-        f"test {s['n_test']} {s['n_test_per_class']}; synthetic pool {s['n_synthetic_pool']}.",
+        f"test {s['n_test']} {s['n_test_per_class']}; synthetic pool {s['n_synthetic_pool']}." + _split_hashes_text(s),
         f"Classifier {s['classifier']} from scratch, {s['max_steps']} steps (same budget every arm), batch "
         f"{s['batch_size']}, Adam lr {s['lr']}, early stopping on real val AUROC every {s['val_interval']} steps "
         f"(patience {s['patience']}), seeds {results['seeds']}, bf16 {s['bf16']}, device {s['device']}."

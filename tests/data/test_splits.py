@@ -140,6 +140,8 @@ def test_dataset_hash_is_order_independent_and_label_sensitive():
     assert h != dataset_hash(relabelled) and h != dataset_hash(items[:-1])
     with pytest.raises(ValueError, match="got 1 fingerprints for 6 items"):
         dataset_hash(items, fingerprints=["x"])
+    ordered = dataset_hash(items, ordered=True)
+    assert ordered != dataset_hash(items[::-1], ordered=True) and ordered == dataset_hash(list(items), ordered=True)
 
 
 def test_find_and_drop_duplicates(tmp_path):

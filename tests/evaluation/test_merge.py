@@ -125,6 +125,17 @@ def test_errors(runs, tmp_path):
     np.savez(other / "predictions.npz", test_labels=y, seeds=np.asarray(seeds), arms=np.asarray(["real"]),
              probs_0=np.stack(probs["real"]))  # fmt: skip
     res = json.loads((root / "base" / "results.json").read_text())
+    # the same labels in the same order, other test images (e.g. another half of a split test split): refused by hash
+    hashes = res["settings"]["split_hashes"]
+    assert set(hashes) == {"val", "test"} and len(hashes["test"]) == 64 and hashes["val"] != hashes["test"]
+    assert f"val {hashes['val'][:12]}, test {hashes['test'][:12]}" in (root / "base" / "report.md").read_text()
+    (other / "results.json").write_text(json.dumps({**res, "settings": {**res["settings"], "split_hashes": {
+        **hashes, "test": "0" * 64}}}))  # fmt: skip
+    with pytest.raises(ValueError, match="test split hashes differ"):
+        merge_evaluations([root / "base", ("o", other)])
+    without = {k: v for k, v in res["settings"].items() if k != "split_hashes"}  # stored before the hashes: accepted
+    (other / "results.json").write_text(json.dumps({**res, "settings": without}))
+    assert "real@o" in merge_evaluations([root / "base", ("o", other)])["arms"]
     res["settings"]["max_steps"] = 999
     (other / "results.json").write_text(json.dumps(res))
     with pytest.raises(ValueError, match="recipe"):
