@@ -16,9 +16,9 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-from recipe_lever import AUG, SYN, Lever, analyse, done, fmt, show  # noqa: E402
+from recipe_lever import AUG, SYN, Lever, analyse, done, fmt  # noqa: E402
 
-from monai_medienet.evaluation import merge_evaluations  # noqa: E402
+from monai_medienet.evaluation import arms_table, deltas_table, merge_evaluations, pooled_deltas_table  # noqa: E402
 
 K50 = "outputs/medienet_chest_xray_k50_"
 GENERATORS = ("ga1", "ga3")
@@ -82,7 +82,11 @@ def fifteen_t_seeds() -> None:
     deltas = [[f"{AUG}@treal", "real"], *([f"{SYN}@t{g}", f"{AUG}@treal"] for g in GENERATORS)]
     res = merge_evaluations(runs, out / "merged", deltas=deltas, generator_pools=list(pools.values()), n_boot=4000)
     print(f"Test images {len(res['artifacts']['test_labels'])}, seeds {res['seeds']}.\n")
-    show(LEVER, res)
+    print("### Arms\n", *arms_table(res, digits=4), sep="\n")
+    print("\n### Paired differences (seeds fixed; two-level: seeds resampled)\n", *deltas_table(res, 4), sep="\n")
+    print(
+        f"\n### Pooled over generators ({', '.join(GENERATORS)})\n", *pooled_deltas_table(res, 4, list(pools)), sep="\n"
+    )
     print()
     for (name, _), pooled in zip(pools.items(), res["generator_pooled_deltas"].values()):
         a = pooled["metrics"]["auroc"]
