@@ -35,8 +35,8 @@ __all__ = [
     "materialise",
     "medmnist_source",
     "mix_real_synthetic",
+    "selection_from_test",
     "stratified_split",
     "subsample_per_class",
-    "selection_from_test",
     "validate_items",
 ]

@@ -12,7 +12,7 @@ import numpy as np
 
 from .fingerprints import item_fingerprint
 
-__all__ = ["drop_duplicates", "find_duplicates", "stratified_split", "subsample_per_class", "selection_from_test"]
+__all__ = ["drop_duplicates", "find_duplicates", "selection_from_test", "stratified_split", "subsample_per_class"]
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ def stratified_split(
     return {n: [items[i] for i in sorted(assigned[n])] for n in names}
 
 
-SELECTION_SPLITS = ("test", "val")
+_SELECT_ON = ("test", "val")
 
 
 def selection_from_test(
@@ -131,7 +131,7 @@ def selection_from_test(
     (``fraction`` of its images) and a *read-out* part (the rest). The returned splits train on ``train``, select the
     checkpoint on ``val`` and report on ``test`` = the read-out part only, which no training or selection step sees.
     Use it where the validation split is carved from the training data and the test data differ from both (the
-    Kermany chest X-ray test split: other patients, other acquisition). Every arm compared must use the same splits:
+    Kermany chest X-ray test split: other patients, harder normals). Every arm compared must use the same splits:
     numbers read on the read-out part are not comparable with numbers read on the whole test split.
 
     Args:
@@ -152,8 +152,8 @@ def selection_from_test(
     """
     if not 0.0 < float(fraction) < 1.0:
         raise ValueError(f"selection_from_test: fraction must be in (0, 1), got {fraction!r}.")
-    if select_on not in SELECTION_SPLITS:
-        raise ValueError(f"selection_from_test: select_on must be one of {SELECTION_SPLITS}, got {select_on!r}.")
+    if select_on not in _SELECT_ON:
+        raise ValueError(f"selection_from_test: select_on must be one of {_SELECT_ON}, got {select_on!r}.")
     splits = getattr(real, "splits", real)
     if not isinstance(splits, Mapping):
         raise ValueError(f"selection_from_test: real must be a DataSource or a mapping of splits, got {type(real)}.")
