@@ -93,6 +93,37 @@ def fifteen_t_seeds() -> None:
         print(f"Fifteen T seeds, {name}, pooled over {', '.join(GENERATORS)}: {fmt(a)}, P(Δ ≤ 0) {a['prob_le_0']:.4f}.")
 
 
+def bare_real_with_validation_selection() -> None:
+    """Exploratory, decided after the declared results were read (10:19 UTC): bare real with early stopping on the
+    validation split (V, seeds 0-9), against bare real T, and the V pools against it (item 2 with the usual selection).
+    """
+    print("\n## Bare real with the usual selection (exploratory, after the results)\n")
+    sets = ("01234", "56789")
+    folders = {
+        "vreal": [f"{K50}real/evaluation_s26_V_real_seeds{s}" for s in sets],
+        "treal": [f"{K50}real/evaluation_s26_T_real_seeds{s}" for s in sets],
+        **{f"v{g}": [f"{K50}{g}/evaluation_s26_V_{g}_seeds{s}" for s in sets] for g in GENERATORS},
+    }
+    missing = sorted(f for fs in folders.values() for f in fs if not done(f))
+    if missing:
+        print(f"Not reported: runs without predictions: {missing}.")
+        return
+    out = Path(f"{LEVER.out}_vreal")
+    for source, fs in folders.items():
+        merge_evaluations(fs, out / source, pool_seeds=True, deltas=[])
+    runs = [(s, out / s) for s in folders]
+    pools = {"V pools - V bare real": ["real@vreal", *(f"{SYN}@v{g}" for g in GENERATORS)]}
+    deltas = [["real@treal", "real@vreal"]]
+    res = merge_evaluations(runs, out / "merged", deltas=deltas, generator_pools=list(pools.values()), n_boot=4000)
+    print(f"Test images {len(res['artifacts']['test_labels'])}, seeds {res['seeds']}.\n")
+    print("### Arms\n", *arms_table(res, digits=4), sep="\n")
+    print("\n### Paired differences (seeds fixed; two-level: seeds resampled)\n", *deltas_table(res, 4), sep="\n")
+    print(
+        f"\n### Pooled over generators ({', '.join(GENERATORS)})\n", *pooled_deltas_table(res, 4, list(pools)), sep="\n"
+    )
+
+
 if __name__ == "__main__":
     analyse(LEVER)
     fifteen_t_seeds()
+    bare_real_with_validation_selection()
