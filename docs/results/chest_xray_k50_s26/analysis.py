@@ -56,6 +56,28 @@ LEVER = Lever(
 )
 
 
+def merged_over_seed_sets(
+    folders: dict[str, list[str]], out: Path, deltas: list[list[str]], pools: dict[str, list[str]], untagged: str = ""
+) -> dict | None:
+    """Pool each source's runs over the seed sets, merge the sources (tagged with their names, except ``untagged``)
+    and print the arms, the paired differences and the generator-pooled differences; ``None`` when a run is missing."""
+    missing = sorted(f for fs in folders.values() for f in fs if not done(f))
+    if missing:
+        print(f"Not reported: runs without predictions: {missing}.")
+        return None
+    for source, fs in folders.items():
+        merge_evaluations(fs, out / source, pool_seeds=True, deltas=[])
+    runs = [out / s if s == untagged else (s, out / s) for s in folders]
+    res = merge_evaluations(runs, out / "merged", deltas=deltas, generator_pools=list(pools.values()), n_boot=4000)
+    print(f"Test images {len(res['artifacts']['test_labels'])}, seeds {res['seeds']}.\n")
+    print("### Arms\n", *arms_table(res, digits=4), sep="\n")
+    print("\n### Paired differences (seeds fixed; two-level: seeds resampled)\n", *deltas_table(res, 4), sep="\n")
+    print(
+        f"\n### Pooled over generators ({', '.join(GENERATORS)})\n", *pooled_deltas_table(res, 4, list(pools)), sep="\n"
+    )
+    return res
+
+
 def fifteen_t_seeds() -> None:
     """Addendum (exploratory): items 1 and 2 over the T runs of seeds 0-4, 5-9 and 10-14, each source pooled first."""
     print("\n## Fifteen T seeds (addendum, exploratory)\n")
@@ -65,28 +87,14 @@ def fifteen_t_seeds() -> None:
         "treal": [f"{K50}real/evaluation_s26_T_aug_seeds{s}" for s in sets],
         **{f"t{g}": [f"{K50}{g}/evaluation_s26_T_{g}_seeds{s}" for s in sets] for g in GENERATORS},
     }
-    missing = sorted(f for fs in folders.values() for f in fs if not done(f))
-    if missing:
-        print(f"Not reported: runs without predictions by the cutoff: {missing}.")
-        return
-    out = Path(f"{LEVER.out}_t15")
-    pooled_dirs = {}
-    for source, fs in folders.items():
-        pooled_dirs[source] = out / source
-        merge_evaluations(fs, pooled_dirs[source], pool_seeds=True, deltas=[])
-    runs = [pooled_dirs["real"], *((s, pooled_dirs[s]) for s in folders if s != "real")]
     pools = {
         "item 1 (T pools - T real+aug)": [f"{AUG}@treal", *(f"{SYN}@t{g}" for g in GENERATORS)],
         "item 2 (T pools - T bare real)": ["real", *(f"{SYN}@t{g}" for g in GENERATORS)],
     }
     deltas = [[f"{AUG}@treal", "real"], *([f"{SYN}@t{g}", f"{AUG}@treal"] for g in GENERATORS)]
-    res = merge_evaluations(runs, out / "merged", deltas=deltas, generator_pools=list(pools.values()), n_boot=4000)
-    print(f"Test images {len(res['artifacts']['test_labels'])}, seeds {res['seeds']}.\n")
-    print("### Arms\n", *arms_table(res, digits=4), sep="\n")
-    print("\n### Paired differences (seeds fixed; two-level: seeds resampled)\n", *deltas_table(res, 4), sep="\n")
-    print(
-        f"\n### Pooled over generators ({', '.join(GENERATORS)})\n", *pooled_deltas_table(res, 4, list(pools)), sep="\n"
-    )
+    res = merged_over_seed_sets(folders, Path(f"{LEVER.out}_t15"), deltas, pools, untagged="real")
+    if res is None:
+        return
     print()
     for (name, _), pooled in zip(pools.items(), res["generator_pooled_deltas"].values()):
         a = pooled["metrics"]["auroc"]
@@ -104,23 +112,8 @@ def bare_real_with_validation_selection() -> None:
         "treal": [f"{K50}real/evaluation_s26_T_real_seeds{s}" for s in sets],
         **{f"v{g}": [f"{K50}{g}/evaluation_s26_V_{g}_seeds{s}" for s in sets] for g in GENERATORS},
     }
-    missing = sorted(f for fs in folders.values() for f in fs if not done(f))
-    if missing:
-        print(f"Not reported: runs without predictions: {missing}.")
-        return
-    out = Path(f"{LEVER.out}_vreal")
-    for source, fs in folders.items():
-        merge_evaluations(fs, out / source, pool_seeds=True, deltas=[])
-    runs = [(s, out / s) for s in folders]
     pools = {"V pools - V bare real": ["real@vreal", *(f"{SYN}@v{g}" for g in GENERATORS)]}
-    deltas = [["real@treal", "real@vreal"]]
-    res = merge_evaluations(runs, out / "merged", deltas=deltas, generator_pools=list(pools.values()), n_boot=4000)
-    print(f"Test images {len(res['artifacts']['test_labels'])}, seeds {res['seeds']}.\n")
-    print("### Arms\n", *arms_table(res, digits=4), sep="\n")
-    print("\n### Paired differences (seeds fixed; two-level: seeds resampled)\n", *deltas_table(res, 4), sep="\n")
-    print(
-        f"\n### Pooled over generators ({', '.join(GENERATORS)})\n", *pooled_deltas_table(res, 4, list(pools)), sep="\n"
-    )
+    merged_over_seed_sets(folders, Path(f"{LEVER.out}_vreal"), [["real@treal", "real@vreal"]], pools)
 
 
 if __name__ == "__main__":

@@ -3,9 +3,13 @@
 # test split, V = on the validation split (control); both read out on the other half (--selection_test_fraction 0.5,
 # seed 0). ARM real / aug = arm real / real+aug in the no-generator folder; any other G = arm real+syn+aug on G's pool
 # (the job waits for outputs/s26_logs/G.done). Output: <source folder>/evaluation_s26_<T|V>_<ARM>_seeds<SEEDSET>.
+# SEEDSET: one digit per seed (01234), or a comma list (10,11,12,13,14 -> folder suffix seeds10-14).
+# WAIT=<file in outputs/s26_logs> makes the lane wait for that file first.
 SESSION=s26; source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lane_common.sh"
+if [ -n "${WAIT:-}" ]; then waitfor "$WAIT"; fi
 for JOB in "$@"; do
-  IFS=: read -r MODE ARM SET <<< "$JOB"; SEEDS="[$(echo "$SET" | sed 's/./&,/g; s/,$//')]"
+  IFS=: read -r MODE ARM SET <<< "$JOB"
+  if [[ $SET == *,* ]]; then SEEDS="[$SET]"; SET="${SET%%,*}-${SET##*,}"; else SEEDS="[$(echo "$SET" | sed 's/./&,/g; s/,$//')]"; fi
   case $MODE in T) SPLIT=test ;; V) SPLIT=val ;; *) echo "bad mode in $JOB" >&2; exit 2 ;; esac
   case $ARM in
     real) ARMS="['real']"; G=real; S="" ;;
