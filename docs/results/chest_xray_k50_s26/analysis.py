@@ -116,7 +116,40 @@ def bare_real_with_validation_selection() -> None:
     merged_over_seed_sets(folders, Path(f"{LEVER.out}_vreal"), [["real@treal", "real@vreal"]], pools)
 
 
+def confirmation(sets: tuple[str, ...], title: str) -> None:
+    """Declared at 10:45 UTC (``declared.md``, last section): C1 T pools - T bare real (confirmed when the point is
+    >= +0.040 and the interval excludes zero), C2 T pools - T real+aug, over the T runs of ``sets``."""
+    print(f"\n## {title}\n")
+    folders = {
+        "real": [f"{K50}real/evaluation_s26_T_real_seeds{s}" for s in sets],
+        "treal": [f"{K50}real/evaluation_s26_T_aug_seeds{s}" for s in sets],
+        **{f"t{g}": [f"{K50}{g}/evaluation_s26_T_{g}_seeds{s}" for s in sets] for g in GENERATORS},
+    }
+    pools = {
+        "C1 (T pools - T bare real)": ["real", *(f"{SYN}@t{g}" for g in GENERATORS)],
+        "C2 (T pools - T real+aug)": [f"{AUG}@treal", *(f"{SYN}@t{g}" for g in GENERATORS)],
+    }
+    deltas = [[f"{AUG}@treal", "real"], *([f"{SYN}@t{g}", "real"] for g in GENERATORS)]
+    res = merged_over_seed_sets(folders, Path(f"{LEVER.out}_c{sets[0]}_{len(sets)}"), deltas, pools, untagged="real")
+    if res is None:
+        return
+    print()
+    c1, c2 = (p["metrics"]["auroc"] for p in res["generator_pooled_deltas"].values())
+    ok = c1["delta"] >= 0.040 and c1["ci_low"] > 0
+    print(
+        f"{title}: C1 {fmt(c1)}, P(Δ ≤ 0) {c1['prob_le_0']:.4f}: the +0.04 {'confirmed' if ok else 'not confirmed'}; "
+        f"prediction (+0.015 to +0.045) {'held' if 0.015 <= c1['delta'] <= 0.045 else 'failed'}."
+    )
+    held2 = -0.005 <= c2["delta"] <= 0.020 and c2["ci_low"] <= 0
+    print(
+        f"{title}: C2 {fmt(c2)}, P(Δ ≤ 0) {c2['prob_le_0']:.4f}; prediction (-0.005 to +0.020, interval including "
+        f"zero) {'held' if held2 else 'failed'}."
+    )
+
+
 if __name__ == "__main__":
     analyse(LEVER)
     fifteen_t_seeds()
     bare_real_with_validation_selection()
+    confirmation(("15-19", "20-24"), "Confirmation, seeds 15-24 (declared 10:45 UTC)")
+    confirmation(("01234", "56789", "10-14", "15-19", "20-24"), "All twenty-five T seeds (reported)")

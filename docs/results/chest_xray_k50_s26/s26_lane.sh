@@ -4,7 +4,8 @@
 # seed 0). ARM real / aug = arm real / real+aug in the no-generator folder; any other G = arm real+syn+aug on G's pool
 # (the job waits for outputs/s26_logs/G.done). Output: <source folder>/evaluation_s26_<T|V>_<ARM>_seeds<SEEDSET>.
 # SEEDSET: one digit per seed (01234), or a comma list (10,11,12,13,14 -> folder suffix seeds10-14).
-# WAIT=<file in outputs/s26_logs> makes the lane wait for that file first.
+# WAIT=<file in outputs/s26_logs> makes the lane wait for that file first; CUTOFF=HHMM (UTC, default 1050): later jobs
+# are skipped.
 SESSION=s26; source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lane_common.sh"
 if [ -n "${WAIT:-}" ]; then waitfor "$WAIT"; fi
 for JOB in "$@"; do
@@ -16,7 +17,7 @@ for JOB in "$@"; do
     aug) ARMS="['real+aug']"; G=real; S="" ;;
     *) ARMS="['real+syn+aug']"; G=$ARM; waitfor "$G.done"; S="--synthetic_dir outputs/medienet_chest_xray_k50_$G/synthetic_dpm50" ;;
   esac
-  if [ "$(date -u +%H%M)" -ge 1050 ]; then echo "skip $JOB (after the 10:50 cutoff)" >> "$L/times.txt"; continue; fi
+  if [ "$(date -u +%H%M)" -ge "${CUTOFF:-1050}" ]; then echo "skip $JOB (after the ${CUTOFF:-1050} cutoff)" >> "$L/times.txt"; continue; fi
   O=outputs/medienet_chest_xray_k50_$G; K="--k_per_class 50 --output_dir $O"; N="${MODE}_${ARM}_$SET"
   t0=$(date +%s); /usr/bin/time -v python -m monai.bundle run evaluate --config_file "$CFG_E" --num_threads 1 $K $X $S \
     --selection_test_fraction 0.5 --selection_split $SPLIT --evaluation_output_dir "$O/evaluation_s26_${MODE}_${ARM}_seeds$SET" \
