@@ -1,7 +1,7 @@
 """Command line of :mod:`monai_medienet.evaluation`.
 
 ``python -m monai_medienet.evaluation merge <dir> [tag=<dir> ...] --output_dir <merged> [--primary A B] [--delta A B]
-[--pool_seeds] [--seeds S ...] [--generator_pool BASELINE ARM ARM ...]``
+[--pool_seeds] [--seeds S ...] [--generator_pool BASELINE ARM ARM ...] [--ratio A[,A2,...] B] [--ratio_target R]``
 merges evaluation folders written by :func:`~monai_medienet.evaluation.run_evaluation` (see
 :func:`~monai_medienet.evaluation.merge_evaluations`). A full evaluation runs through the bundles' ``evaluate`` run id.
 """
@@ -55,6 +55,15 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         metavar="SETTING",
         help="recipe settings the runs may differ in on purpose (e.g. rotate_degrees crop_scale intensity_jitter)",
     )
+    merge.add_argument(
+        "--ratio",
+        nargs=2,
+        action="append",
+        metavar=("ARM_A", "ARM_B"),
+        help="ratio A / B of mean metrics with a bootstrap interval (default: syn / real when both exist); "
+        "ARM_A may be A_1,...,A_G (comma-separated: the same arm with G generators' pools, averaged)",
+    )
+    merge.add_argument("--ratio_target", type=float, default=None, help="the ratio a target asks for (default 0.95)")
     args = parser.parse_args(argv)
     runs = [tuple(r.split("=", 1)) if "=" in r else ("", r) for r in args.runs]
     res = merge_evaluations(
@@ -67,6 +76,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         seeds=args.seeds,
         generator_pools=args.generator_pool,
         recipe_differences=args.recipe_difference,
+        ratios=args.ratio,
+        ratio_target=args.ratio_target,
     )
     print(f"merged {len(res['arms'])} arms into {res['files']['report_md']}")
     return res

@@ -38,6 +38,7 @@ from .stats import (
     adjust_for_multiplicity,
     bootstrap_arm,
     bootstrap_indices,
+    bootstrap_ratio,
     generator_pooled_difference,
     paired_bootstrap_difference,
 )
@@ -129,6 +130,8 @@ def merge_evaluations(
     seeds: Sequence[int] | None = None,
     generator_pools: Sequence[Sequence[str]] | None = None,
     recipe_differences: Sequence[str] = (),
+    ratios: Sequence[Sequence[str]] | None = None,
+    ratio_target: float | None = None,
 ) -> dict[str, Any]:
     """Merge evaluation output folders into one results dict (and report).
 
@@ -164,6 +167,11 @@ def merge_evaluations(
             agree; the names are recorded in ``settings["recipe_differences"]`` and stated in the report, and each
             run's values appear under ``merged_from[i]["settings_differing_from_first"]``. Default: none (any recipe
             difference is refused).
+        ratios: ``[arm_a, arm_b]`` ratios ``A / B`` of mean metrics with
+            :func:`~monai_medienet.evaluation.bootstrap_ratio`'s interval, stored under ``"ratios"``; ``arm_a`` may
+            name several arms joined by commas (the same arm with other generators' pools: their mean is the
+            numerator, key ``"mean(a_1, ..., a_G) / b"``). Default: ``syn / real`` when both arms are present.
+        ratio_target: the ratio's target (default: the first run's ``ratio_target``, else 0.95).
 
     Returns:
         A results dict as :func:`~monai_medienet.evaluation.run_evaluation` returns (arms, deltas, settings of the
@@ -174,9 +182,10 @@ def merge_evaluations(
         ValueError: no runs, a folder without ``predictions.npz``, different test images / recipe (beyond
             ``recipe_differences``, which must name recipe settings), different seeds
             (or, with ``pool_seeds``, overlapping seeds or no arm common to all runs), a run without one of
-            ``seeds``, an unknown arm in ``deltas``, ``primary`` or ``generator_pools``, a generator pool without a
-            baseline and at least one arm or with per-generator baselines that do not match its arms one to one, or
-            one arm name with different predictions in two runs.
+            ``seeds``, an unknown arm in ``deltas``, ``primary``, ``generator_pools`` or ``ratios``, a generator pool
+            without a baseline and at least one arm or with per-generator baselines that do not match its arms one to
+            one, a ratio that is not a pair, ``ratio_target <= 0``, or one arm name with different predictions in two
+            runs.
     """
     if isinstance(runs, Mapping):
         items = [(str(t), r) for t, r in runs.items()]
@@ -304,6 +313,15 @@ def merge_evaluations(
         unknown = sorted((set(base) | set(g_arms)) - set(arms))
         if unknown:
             raise ValueError(f"merge_evaluations: generator pool names unknown arms {unknown}; have {sorted(arms)}.")
+    ratio_pairs = [[str(a) for a in r] for r in ratios] if ratios is not None else _default_ratios(list(arms))
+    if any(len(r) != 2 for r in ratio_pairs):
+        raise ValueError(f"merge_evaluations: ratios must be [arm_a, arm_b] pairs, got {ratio_pairs}.")
+    unknown = sorted({a for num, den in ratio_pairs for a in [*num.split(","), den]} - set(arms))
+    if unknown:
+        raise ValueError(f"merge_evaluations: ratios name unknown arms {unknown}; have {sorted(arms)}.")
+    target = float(ratio_target if ratio_target is not None else settings.get("ratio_target") or 0.95)
+    if not target > 0:
+        raise ValueError(f"merge_evaluations: ratio_target must be > 0, got {target}.")
     idx = bootstrap_indices(len(labels), n_boot, seed=BOOTSTRAP_SEED, strata=labels)  # run_evaluation's resamples
     for name in arms:
         arms[name]["metrics"] = bootstrap_arm(labels, probs[name], confidence=confidence, indices=idx)
@@ -326,7 +344,25 @@ def merge_evaluations(
         }
         for base, g_arms in gen_pools
     }
+    merged_ratios = {}
+    for num, den in ratio_pairs:
+        nums = num.split(",")
+        key = f"{nums[0]} / {den}" if len(nums) == 1 else f"mean({', '.join(nums)}) / {den}"
+        merged_ratios[key] = {
+            "numerator": nums,
+            "denominator": den,
+            "metrics": bootstrap_ratio(
+                labels,
+                probs[nums[0]] if len(nums) == 1 else [probs[a] for a in nums],
+                probs[den],
+                threshold=target,
+                confidence=confidence,
+                indices=idx,
+            ),
+        }
     settings.update(
+        ratios=ratio_pairs,
+        ratio_target=target,
         deltas=pairs,
         primary=primary,
         pool_seeds=bool(pool_seeds),
@@ -342,6 +378,7 @@ def merge_evaluations(
         "deltas": merged_deltas,
         "generator_pooled_deltas": pooled_deltas,
         "multiplicity": multiplicity,
+        "ratios": merged_ratios,
         # pooled seeds share one synthetic pool: its figures (first run's) stay, so a later merge still shows them
         **{k: dict(first.get(k) or {}) if pool_seeds else {} for k in ("fidelity", "memorization", "synthetic_filter")},
         "merged_from": sources,
@@ -351,6 +388,11 @@ def merge_evaluations(
     if output_dir is not None:
         results["files"] = write_report(results, output_dir)
     return results
+
+
+def _default_ratios(arms: Sequence[str]) -> list[list[str]]:
+    """``syn / real`` when both arms are present (the issue's synthetic-only target), else none."""
+    return [["syn", "real"]] if {"syn", "real"} <= set(arms) else []
 
 
 def _generator_pool(spec: Sequence[Any]) -> tuple[list[str], list[str]]:

@@ -61,6 +61,7 @@ from .stats import (
     adjust_for_multiplicity,
     bootstrap_arm,
     bootstrap_indices,
+    bootstrap_ratio,
     cross_entropy,
     paired_bootstrap_difference,
 )
@@ -207,6 +208,10 @@ class EvaluationConfig:
             ``["real+syn+aug", "real+aug"]``): it is reported with its raw one-sided P, every other difference with a
             Holm-adjusted P (see :func:`~monai_medienet.evaluation.stats.adjust_for_multiplicity`); added to
             ``deltas`` when missing. ``None``: all differences are adjusted together.
+        ratios: ``[arm_a, arm_b]`` ratios ``A / B`` of mean metrics to report with a bootstrap interval over seeds
+            and test images (:func:`~monai_medienet.evaluation.bootstrap_ratio`; pairs with an arm that is not run
+            are skipped). Default ``[["syn", "real"]]``: the issue's target "synthetic-only at >= 0.95 x real-only".
+        ratio_target: the ratio a target asks for (``ratios`` report the probability of falling below it), > 0.
         save_classifiers: write the first seed's classifier of every arm to ``<output_dir>/classifiers/<arm>.pt``
             (:func:`~monai_medienet.evaluation.save_classifier`, e.g. to serve it with MONAI Label); needs
             ``output_dir``. The paths are listed in the results under ``"classifier_checkpoints"``.
@@ -260,6 +265,8 @@ class EvaluationConfig:
     progress: bool = True
     deltas: Sequence[Sequence[str]] = field(default_factory=lambda: [list(d) for d in DEFAULT_DELTAS])
     primary: Sequence[str] | None = None
+    ratios: Sequence[Sequence[str]] = field(default_factory=lambda: [["syn", "real"]])
+    ratio_target: float = 0.95
     save_classifiers: bool = False
 
     def __post_init__(self) -> None:
@@ -326,6 +333,11 @@ class EvaluationConfig:
                 )
             if self.primary not in self.deltas:
                 self.deltas = [self.primary, *self.deltas]
+        self.ratios = [[str(a) for a in r] for r in self.ratios]
+        if any(len(r) != 2 or r[0] == r[1] for r in self.ratios):
+            raise ValueError(f"EvaluationConfig: ratios must be [arm_a, arm_b] pairs of two arms, got {self.ratios}.")
+        if not float(self.ratio_target) > 0:
+            raise ValueError(f"EvaluationConfig: ratio_target must be > 0, got {self.ratio_target}.")
 
     def to_dict(self) -> dict:
         """JSON-ready dict."""
@@ -904,6 +916,17 @@ def run_evaluation(
                 y_te, probs[a], probs[b], confidence=cfg.confidence, indices=idx
             )
     multiplicity = adjust_for_multiplicity(deltas, " - ".join(cfg.primary) if cfg.primary else None)
+    ratios = {
+        f"{a} / {b}": {
+            "numerator": [a],
+            "denominator": b,
+            "metrics": bootstrap_ratio(
+                y_te, probs[a], probs[b], threshold=cfg.ratio_target, confidence=cfg.confidence, indices=idx
+            ),
+        }
+        for a, b in cfg.ratios
+        if a in probs and b in probs
+    }
 
     # ---- fidelity / diversity / memorisation / explanations
     real_arm = next((a for a in cfg.arms if parse_arm(a) == {**dict.fromkeys(ARM_TOKENS, False), "real": True}), None)
@@ -1013,6 +1036,7 @@ def run_evaluation(
         "arms": arm_results,
         "deltas": deltas,
         "multiplicity": multiplicity,
+        "ratios": ratios,
         "fidelity": fidelity,
         "memorization": memo,
         "synthetic_filter": syn_filter,

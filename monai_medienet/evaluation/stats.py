@@ -42,6 +42,7 @@ __all__ = [
     "bootstrap_ci",
     "bootstrap_indices",
     "adjust_for_multiplicity",
+    "bootstrap_ratio",
     "classification_metrics",
     "cross_entropy",
     "generator_pooled_difference",
@@ -498,6 +499,94 @@ def generator_pooled_difference(
             "ci_low": lo,
             "ci_high": hi,
             "prob_le_0": float(np.mean(three_level[:, m] <= 0)),
+            "ci_low_images": lo_i,
+            "ci_high_images": hi_i,
+        }
+    return out
+
+
+def bootstrap_ratio(
+    labels: np.ndarray,
+    probs_a: Sequence[np.ndarray] | Sequence[Sequence[np.ndarray]],
+    probs_b: Sequence[np.ndarray],
+    threshold: float = 0.95,
+    n_boot: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+    indices: np.ndarray | None = None,
+) -> dict[str, dict]:
+    """Ratio ``A / B`` of two arms' seed-averaged metrics, e.g. synthetic-only AUROC over real-only AUROC.
+
+    The issue's target "synthetic-only at >= 0.95 x real-only AUROC" is a ratio of two arms, not a paired difference:
+    here the seeds of ``A`` and ``B`` are not paired (they may differ in number). ``A`` may be one arm or the same arm
+    with several generators' pools (averaged over generators, as
+    :func:`generator_pooled_difference` averages differences). The interval resamples the test images (the same
+    resample for ``A`` and ``B``), the generators, each generator's seeds and ``B``'s seeds.
+
+    Args:
+        labels: ``(N,)`` test labels.
+        probs_a: per-seed ``(N, K)`` probabilities of arm A, or one such per-seed list per generator (told apart by
+            nesting).
+        probs_b: per-seed ``(N, K)`` probabilities of arm B.
+        threshold: the ratio a target asks for; ``prob_below`` is the fraction of resampled ratios below it.
+        n_boot: resamples (ignored when ``indices`` is given).
+        confidence: interval level.
+        seed: bootstrap RNG seed.
+        indices: precomputed ``(B, N)`` test-image resamples.
+
+    Returns:
+        ``{metric: {"ratio", "a", "b", "generator_ratios", "ci_low", "ci_high", "prob_below", "threshold",
+        "ci_low_images", "ci_high_images"}}``: ``a`` and ``b`` the arms' mean metrics (``a`` averaged over generators
+        and seeds), ``ratio = a / b`` (``nan`` when ``b`` is 0), ``ci_*`` and ``prob_below`` from the bootstrap over
+        generators, seeds and images, ``ci_*_images`` with generators and seeds held fixed.
+
+    Raises:
+        ValueError: no predictions, predictions that do not match the labels, or ``threshold <= 0``.
+    """
+    if not threshold > 0:
+        raise ValueError(f"bootstrap_ratio: threshold must be > 0, got {threshold}.")
+    nested = len(probs_a) > 0 and np.ndim(probs_a[0]) == 3
+    generators = [list(p) for p in probs_a] if nested else [list(probs_a)]
+    labels = _check(labels, probs_b, "bootstrap_ratio")
+    for probs in generators:
+        _check(labels, probs, "bootstrap_ratio")
+    idx = bootstrap_indices(len(labels), n_boot, seed, labels) if indices is None else indices
+    n_res = len(idx)
+    rng = np.random.default_rng([seed, 3])
+    sb = _metric_samples(labels, probs_b, idx)  # (B, Sb, M)
+    sa = [_metric_samples(labels, p, idx) for p in generators]  # G x (B, Sa_g, M)
+
+    def resampled_mean(samples: np.ndarray) -> np.ndarray:  # (B, S, M) -> (B, M), seeds drawn with replacement
+        draw = rng.integers(0, samples.shape[1], size=(n_res, samples.shape[1]))
+        return np.take_along_axis(samples, draw[:, :, None], axis=1).mean(axis=1)
+
+    per_gen = np.stack([resampled_mean(s) for s in sa])  # (G, B, M)
+    gen_idx = rng.integers(0, len(sa), size=(n_res, len(sa)))
+    num = per_gen[gen_idx, np.arange(n_res)[:, None]].mean(axis=1)  # (B, M)
+    den = resampled_mean(sb)
+    num_images = np.stack([s.mean(axis=1) for s in sa]).mean(axis=0)
+    den_images = sb.mean(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):  # a metric of 0 in B (e.g. specificity): no ratio
+        ratios = np.where(den != 0, num / den, np.nan)
+        ratios_images = np.where(den_images != 0, num_images / den_images, np.nan)
+    mb = [classification_metrics(labels, p) for p in probs_b]
+    ma = [[classification_metrics(labels, p) for p in probs] for probs in generators]
+    out = {}
+    for m, name in enumerate(METRIC_NAMES):
+        b = float(np.mean([d[name] for d in mb]))
+        gen_means = [float(np.mean([d[name] for d in g])) for g in ma]
+        a = float(np.mean(gen_means))
+        lo, hi = _interval(ratios[:, m], confidence)
+        lo_i, hi_i = _interval(ratios_images[:, m], confidence)
+        out[name] = {
+            "ratio": a / b if b != 0 else float("nan"),
+            "a": a,
+            "b": b,
+            "generator_ratios": [g / b if b != 0 else float("nan") for g in gen_means],
+            "ci_low": lo,
+            "ci_high": hi,
+            "prob_below": float(np.mean(ratios[:, m] < threshold)),
+            "threshold": float(threshold),
             "ci_low_images": lo_i,
             "ci_high_images": hi_i,
         }

@@ -14,6 +14,7 @@ from monai_medienet.evaluation import (
     merge_evaluations,
     plot_differences,
     pooled_deltas_table,
+    ratios_table,
     run_evaluation,
 )
 from monai_medienet.evaluation.__main__ import main
@@ -409,3 +410,29 @@ def test_markdown_tables_render_the_merged_numbers(runs, tmp_path):
         pooled_deltas_table(res, labels=["a", "b"])
     empty = {"arms": {}, "deltas": {}}
     assert deltas_table(empty) == [] and pooled_deltas_table(empty) == [] and len(arms_table(empty)) == 2
+
+
+def test_ratio_of_a_generator_pooled_arm_to_a_baseline(runs, tmp_path):
+    root, _ = runs
+    res = main(
+        ["merge", str(root / "base"), f"v1={root / 'syn'}", f"v2={root / 'full'}", "--output_dir", str(tmp_path)]
+        + ["--ratio", "real+syn+aug@v1,real+syn+aug@v2", "real", "--ratio", "real+syn+aug@v1", "real"]
+        + ["--ratio_target", "0.9"]
+    )
+    pooled = res["ratios"]["mean(real+syn+aug@v1, real+syn+aug@v2) / real"]
+    au, real = pooled["metrics"]["auroc"], res["arms"]["real"]["metrics"]["auroc"]["mean"]
+    per = [res["arms"][f"real+syn+aug@{t}"]["metrics"]["auroc"]["mean"] / real for t in ("v1", "v2")]
+    assert pooled["numerator"] == ["real+syn+aug@v1", "real+syn+aug@v2"] and pooled["denominator"] == "real"
+    assert au["generator_ratios"] == pytest.approx(per) and au["ratio"] == pytest.approx(np.mean(per))
+    assert au["threshold"] == 0.9 and res["settings"]["ratio_target"] == 0.9
+    assert res["ratios"]["real+syn+aug@v1 / real"]["metrics"]["auroc"]["ratio"] == pytest.approx(per[0])
+    report = (tmp_path / "report.md").read_text()
+    assert all(line in report for line in ratios_table(res)) and "(target 0.9)" in report
+    # no syn arm here: no default ratio
+    assert merge_evaluations([root / "base", ("v1", root / "syn")])["ratios"] == {}
+    with pytest.raises(ValueError, match="ratios name unknown arms"):
+        merge_evaluations([root / "base"], ratios=[["syn", "real"]])
+    with pytest.raises(ValueError, match="ratios must be"):
+        merge_evaluations([root / "base"], ratios=[["real"]])
+    with pytest.raises(ValueError, match="merge_evaluations: ratio_target must be > 0, got 0.0"):
+        merge_evaluations([root / "base"], ratio_target=0)

@@ -59,6 +59,11 @@ def test_config_validation():
     for bad in ([], [1.0, -0.1]):
         with pytest.raises(ValueError, match="synthetic_class_ratios"):
             EvaluationConfig(synthetic_class_ratios=bad)
+    for bad in ([["syn"]], [["syn", "syn"]], [["syn", "real", "real+aug"]]):
+        with pytest.raises(ValueError, match="EvaluationConfig: ratios must be"):
+            EvaluationConfig(ratios=bad)
+    with pytest.raises(ValueError, match="EvaluationConfig: ratio_target must be > 0, got 0"):
+        EvaluationConfig(ratio_target=0)
     cfg = EvaluationConfig(arms=["real", "real+aug"], primary=["real+aug", "real"])
     assert cfg.deltas[0] == ["real+aug", "real"]  # a primary comparison is always reported
 
@@ -269,6 +274,32 @@ def test_in_domain_fid_against_the_validation_split(tmp_path):
     dom = res["fidelity"]["in_domain"]
     assert abs(dom["fid_synthetic_vs_val"]) < 1e-3 < dom["fid_synthetic_vs_test"]
     assert "| FID vs the validation split |" in (tmp_path / "report.md").read_text()
+
+
+def test_synthetic_only_ratio_to_real_only(tmp_path):
+    """The issue's third target: synthetic-only AUROC over real-only AUROC, with an interval, in results and report."""
+    from monai_medienet.evaluation import bootstrap_indices, bootstrap_ratio
+
+    splits, syn = _random_splits()
+    res = run_evaluation(
+        splits, syn, output_dir=tmp_path, **_fast(arms=["real", "syn"], seeds=[0, 1], fidelity=False, gradcam_images=0)
+    )
+    ratio = res["ratios"]["syn / real"]
+    assert ratio["numerator"] == ["syn"] and ratio["denominator"] == "real"
+    y = res["artifacts"]["test_labels"]
+    idx = bootstrap_indices(len(y), 100, seed=0, strata=y)
+    again = bootstrap_ratio(y, res["artifacts"]["probs"]["syn"], res["artifacts"]["probs"]["real"], indices=idx)
+    assert ratio["metrics"]["auroc"] == again["auroc"]
+    au = ratio["metrics"]["auroc"]
+    assert au["ratio"] == pytest.approx(
+        res["arms"]["syn"]["metrics"]["auroc"]["mean"] / res["arms"]["real"]["metrics"]["auroc"]["mean"]
+    )
+    assert "## Ratios of mean AUROC" in (tmp_path / "report.md").read_text()
+    assert json.loads((tmp_path / "results.json").read_text())["ratios"]["syn / real"]["metrics"]["auroc"]["ratio"] == (
+        pytest.approx(au["ratio"])
+    )
+    off = run_evaluation(splits, syn, **_fast(arms=["real", "syn"], ratios=[], fidelity=False, gradcam_images=0))
+    assert off["ratios"] == {}
 
 
 def test_syn_arm_needs_synthetic_items():

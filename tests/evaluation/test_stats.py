@@ -11,6 +11,7 @@ from monai_medienet.evaluation import (
     bootstrap_arm,
     bootstrap_ci,
     bootstrap_indices,
+    bootstrap_ratio,
     classification_metrics,
     cross_entropy,
     generator_pooled_difference,
@@ -261,3 +262,33 @@ def test_generator_pooled_interval_covers_the_generator_to_generator_spread():
         three_level += d["ci_low"] <= 0.0 <= d["ci_high"]
         assert d["ci_high"] - d["ci_low"] > d["ci_high_images"] - d["ci_low_images"]
     assert images_only / reps <= 0.5 and three_level / reps >= 0.7
+
+
+def test_bootstrap_ratio_of_two_arms():
+    rng = np.random.default_rng(3)
+    y = np.array([0] * 60 + [1] * 60)
+    idx = bootstrap_indices(len(y), 300, seed=0, strata=y)
+    good = [_probs(y, 2.0, rng) for _ in range(4)]
+    weak = [_probs(y, 0.5, rng) for _ in range(3)]  # seeds need not pair: another count
+    same = bootstrap_ratio(y, good, good, indices=idx)["auroc"]
+    assert same["ratio"] == 1.0 and same["ci_low_images"] == pytest.approx(1.0) == same["ci_high_images"]
+    assert same["ci_low"] <= 1.0 <= same["ci_high"] and same["generator_ratios"] == [1.0]
+    r = bootstrap_ratio(y, weak, good, threshold=0.95, indices=idx)
+    au = r["auroc"]
+    mean = lambda ps: np.mean([binary_auroc(y, p[:, 1]) for p in ps])  # noqa: E731
+    assert au["a"] == pytest.approx(mean(weak)) and au["b"] == pytest.approx(mean(good))
+    assert au["ratio"] == pytest.approx(mean(weak) / mean(good)) and au["ratio"] < 0.9
+    assert au["ci_low"] <= au["ratio"] <= au["ci_high"] < 0.95 and au["prob_below"] == 1.0
+    assert au["ci_low"] <= au["ci_low_images"] and au["threshold"] == 0.95 and set(r) >= {"accuracy", "specificity"}
+    # a numerator pooled over generators: the mean of the generators' means; one generator is the plain ratio
+    pooled = bootstrap_ratio(y, [weak, good], good, indices=idx)["auroc"]
+    assert pooled["generator_ratios"] == pytest.approx([au["ratio"], 1.0])
+    assert pooled["ratio"] == pytest.approx((au["ratio"] + 1.0) / 2)
+    one = bootstrap_ratio(y, [weak], good, indices=idx)["auroc"]
+    assert one["ratio"] == au["ratio"] and one["ci_low_images"] == au["ci_low_images"]
+    with pytest.raises(ValueError, match="bootstrap_ratio: threshold must be > 0, got 0"):
+        bootstrap_ratio(y, weak, good, threshold=0)
+    with pytest.raises(ValueError, match="bootstrap_ratio: predictions of shape"):
+        bootstrap_ratio(y[:10], weak, good)
+    with pytest.raises(ValueError, match="bootstrap_ratio: need predictions"):
+        bootstrap_ratio(y, weak, [])
