@@ -13,14 +13,19 @@ on the seeds that every run it needs holds, and says so. From the repo root:
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from monai_medienet.evaluation import arms_table, merge_evaluations, pooled_deltas_table, ratios_table
 
 ROOT = "outputs/medienet_breastmnist_s27_"
 SETS = ("01234", "56789")
-SOURCES = {"real": ("real", "R"), **{f"r{r}g{g}": (f"g{g}", f"S{r}g{g}") for r in (3, 1) for g in (0, 1)}}
-PREDICTIONS = {1: (0.89, 0.95), 2: (0.000, 0.030), 3: (0.88, 0.94)}
+SOURCES = {
+    "real": ("real", "R"),
+    **{f"r{r}g{g}": (f"g{g}", f"S{r}g{g}") for r in (3, 1) for g in (0, 1)},
+    **{f"r3g{g}L750": (f"g{g}L750", f"S3g{g}L750") for g in (0, 1)},  # the addendum's longer-trained generators
+}
+PREDICTIONS = {1: (0.89, 0.95), 2: (0.000, 0.030), 3: (0.88, 0.94), 4: (0.90, 0.96), 5: (-0.010, 0.030)}
 OUT = Path("outputs/s27_merged")
 
 
@@ -62,6 +67,49 @@ def held(value: float, rng: tuple[float, float]) -> str:
     return "held" if rng[0] <= value <= rng[1] else "failed"
 
 
+def ratio_item(item: int, key: str, au: dict) -> None:
+    target = "met (point)" if au["ratio"] >= 0.95 else "not met"
+    shown = "; interval lower end ≥ 0.95" if au["ci_low"] >= 0.95 else ""
+    print(
+        f"\nItem {item} ({key}): {au['ratio']:.4f} [{au['ci_low']:.4f}, {au['ci_high']:.4f}], P(ratio < 0.95) "
+        f"{au['prob_below']:.4f}; prediction {PREDICTIONS[item]} {held(au['ratio'], PREDICTIONS[item])}; "
+        f"target ≥ 0.95 {target}{shown}."
+    )
+
+
+def addendum() -> None:
+    """Items 4-5: generators trained for 750 instead of 375 diffusion epochs, synthetic-only at ratio 3."""
+    print("\n## Addendum: generators trained twice as long (items 4 and 5)\n")
+    long, short = "syn@r3g0L750,syn@r3g1L750", "syn@r3g0,syn@r3g1"
+    res = merged(
+        ["real", "r3g0", "r3g1", "r3g0L750", "r3g1L750"],
+        "long",
+        deltas=[["syn@r3g0L750", "syn@r3g0"], ["syn@r3g1L750", "syn@r3g1"]],
+        generator_pools=[[short, "syn@r3g0L750", "syn@r3g1L750"]],
+        ratios=[[long, "real"], [short, "real"]],
+    )
+    if res is None:
+        return
+    print("### Arms\n", *arms_table(res, digits=4), sep="\n")
+    print("\n### Ratios of mean AUROC\n", *ratios_table(res, digits=4), sep="\n")
+    print("\n### Longer-trained pools - the 375-epoch pools\n", *pooled_deltas_table(res, digits=4), sep="\n")
+    key = f"mean({long.replace(',', ', ')}) / real"
+    ratio_item(4, key, res["ratios"][key]["metrics"]["auroc"])
+    au = next(iter(res["generator_pooled_deltas"].values()))["metrics"]["auroc"]
+    print(
+        f"\nItem 5: {au['delta']:+.4f} [{au['ci_low']:+.4f}, {au['ci_high']:+.4f}], "
+        f"P(Δ ≤ 0) {au['prob_le_0']:.4f}; prediction {PREDICTIONS[5]} {held(au['delta'], PREDICTIONS[5])}."
+    )
+    print("\nData-copying C_T of the pools (pixel / in-domain features / autoencoder round trip):\n")
+    for g in ("g0L750", "g1L750"):
+        for run in folders(f"r3{g}")[:1]:
+            memo = json.loads((run / "results.json").read_text())["memorization"]
+            c_t = [
+                f"{memo[sp]['data_copying']['c_t']:+.1f}" for sp in ("pixel", "feature", "autoencoder") if sp in memo
+            ]
+            print(f"- {g}: {' / '.join(c_t)}")
+
+
 def main() -> None:
     print("# Session 27 analysis: BreastMNIST synthetic-only (resnet18 300 steps, bf16, 4000 bootstrap draws)\n")
     print("## Items 1 and 3: synthetic-only / real-only\n")
@@ -76,14 +124,7 @@ def main() -> None:
         print("### Arms\n", *arms_table(res, digits=4), sep="\n")
         print("\n### Ratios of mean AUROC\n", *ratios_table(res, digits=4), sep="\n")
         for item, key in ((1, f"mean({r3.replace(',', ', ')}) / real"), (3, f"mean({r1.replace(',', ', ')}) / real")):
-            au = res["ratios"][key]["metrics"]["auroc"]
-            target = "met (point)" if au["ratio"] >= 0.95 else "not met"
-            shown = "; interval lower end ≥ 0.95" if au["ci_low"] >= 0.95 else ""
-            print(
-                f"\nItem {item} ({key}): {au['ratio']:.4f} [{au['ci_low']:.4f}, {au['ci_high']:.4f}], P(ratio < 0.95) "
-                f"{au['prob_below']:.4f}; prediction {PREDICTIONS[item]} {held(au['ratio'], PREDICTIONS[item])}; "
-                f"target ≥ 0.95 {target}{shown}."
-            )
+            ratio_item(item, key, res["ratios"][key]["metrics"]["auroc"])
     print("\n## Item 2: synthetic-only at ratio 3 - at ratio 1, pooled over g0, g1\n")
     res = merged(
         ["r3g0", "r3g1", "r1g0", "r1g1"],
@@ -99,6 +140,7 @@ def main() -> None:
             f"\nItem 2: {au['delta']:+.4f} [{au['ci_low']:+.4f}, {au['ci_high']:+.4f}], "
             f"P(Δ ≤ 0) {au['prob_le_0']:.4f}; prediction {PREDICTIONS[2]} {held(au['delta'], PREDICTIONS[2])}."
         )
+    addendum()
 
 
 if __name__ == "__main__":
