@@ -391,7 +391,7 @@ def merge_evaluations(
 
 
 def _default_ratios(arms: Sequence[str]) -> list[list[str]]:
-    """``syn / real`` when both arms are present (the issue's synthetic-only target), else none."""
+    """``syn / real`` when both arms are present (the protocol's synthetic-only target), else none."""
     return [["syn", "real"]] if {"syn", "real"} <= set(arms) else []
 
 

@@ -210,7 +210,7 @@ class EvaluationConfig:
             ``deltas`` when missing. ``None``: all differences are adjusted together.
         ratios: ``[arm_a, arm_b]`` ratios ``A / B`` of mean metrics to report with a bootstrap interval over seeds
             and test images (:func:`~monai_medienet.evaluation.bootstrap_ratio`; pairs with an arm that is not run
-            are skipped). Default ``[["syn", "real"]]``: the issue's target "synthetic-only at >= 0.95 x real-only".
+            are skipped). Default ``[["syn", "real"]]``: the protocol's target "synthetic-only at >= 0.95 x real-only".
         ratio_target: the ratio a target asks for (``ratios`` report the probability of falling below it), > 0.
         save_classifiers: write the first seed's classifier of every arm to ``<output_dir>/classifiers/<arm>.pt``
             (:func:`~monai_medienet.evaluation.save_classifier`, e.g. to serve it with MONAI Label); needs

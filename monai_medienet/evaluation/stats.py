@@ -517,7 +517,7 @@ def bootstrap_ratio(
 ) -> dict[str, dict]:
     """Ratio ``A / B`` of two arms' seed-averaged metrics, e.g. synthetic-only AUROC over real-only AUROC.
 
-    The issue's target "synthetic-only at >= 0.95 x real-only AUROC" is a ratio of two arms, not a paired difference:
+    The protocol's target "synthetic-only at >= 0.95 x real-only AUROC" is a ratio of two arms, not a paired difference:
     here the seeds of ``A`` and ``B`` are not paired (they may differ in number). ``A`` may be one arm or the same arm
     with several generators' pools (averaged over generators, as
     :func:`generator_pooled_difference` averages differences). The interval resamples the test images (the same
